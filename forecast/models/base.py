@@ -1,0 +1,109 @@
+"""The model-builder lifecycle shared by every model: data contract → priors → build → fit → derived.
+
+A subclass declares `name`, the curated `tables` it reads, and implements
+`prepare` (validated frames → arrays), `build_model` (pure; never samples) and the derived
+quantities the milestone engine asks for (`paths`, `static`, `observed_passage`).
+Fitted models are re-created from a run directory with `attach`, without sampling.
+"""
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..config import RunConfig
+from ..priors import PriorSet, load_priors
+from ..sampling import FitResult, sample
+
+
+class ForecastModel(abc.ABC):
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+    title: ClassVar[str]
+
+    def __init__(self, data: dict[str, pd.DataFrame], priors: PriorSet | None = None, cfg: RunConfig | None = None):
+        self.cfg = cfg or RunConfig()
+        self.priors = priors or load_priors(self.name)
+        self.frames = {t: data[t] for t in self.tables}
+        self.inputs = self.prepare(self.frames)
+        self.fit_result: FitResult | None = None
+        self.diagnostics = None
+        self.idata = None
+
+    # ---- data contract
+    @abc.abstractmethod
+    def prepare(self, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
+        """Validated frames → the arrays the model consumes (and anything derived needs)."""
+
+    # ---- priors + likelihood
+    @abc.abstractmethod
+    def build_model(self):
+        """Return a fresh pm.Model on self.inputs and self.priors. Never samples."""
+
+    @property
+    def monitor(self) -> list[str]:
+        """Variables the diagnostics gate checks (default: every free RV)."""
+        return []
+
+    # ---- lifecycle
+    def fit(self, seed_offset: int = 0) -> FitResult:
+        model = self.build_model()
+        monitor = self.monitor or [rv.name for rv in model.free_RVs]
+        self.fit_result = sample(model, self.cfg, name=self.name, monitor=monitor, seed_offset=seed_offset)
+        self.idata = self.fit_result.idata
+        self.diagnostics = self.fit_result.diagnostics
+        return self.fit_result
+
+    def attach(self, idata) -> None:
+        """Use a saved posterior (from a run directory) instead of fitting."""
+        self.idata = idata
+
+    def config_hash(self) -> str:
+        """Hash of priors, inputs and sampler settings: equal hashes → the same posterior."""
+        h = hashlib.sha256(self.priors.sha256.encode())
+        for t, f in sorted(self.frames.items()):
+            h.update(t.encode())
+            h.update(pd.util.hash_pandas_object(f, index=False).values.tobytes())
+        h.update(json.dumps(self.cfg.to_dict(), sort_keys=True, default=str).encode())
+        return h.hexdigest()
+
+    def draws(self, var: str) -> np.ndarray:
+        """Posterior draws of `var` flattened over chains: shape (n_draws, *var_shape)."""
+        x = self.idata.posterior[var]
+        return x.stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """Last date covered by the data (forecast grids start here)."""
+        raise NotImplementedError
+
+    # ---- derived quantities for the milestone engine (override what the model supports)
+    def paths(self, kind: str, params: dict, dates: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError(f"{self.name} does not answer {kind}")
+
+    def static(self, kind: str, params: dict) -> np.ndarray:
+        raise NotImplementedError(f"{self.name} does not answer {kind}")
+
+    def observed_passage(self, kind: str, params: dict) -> dict | None:
+        """If the data already show the predicate true, return {date, source}; else None."""
+        return None
+
+    # ---- reporting
+    def summary(self) -> list[dict]:
+        """Headline posterior quantities: rows of {quantity, median, q05, q95, seed_claim, note}."""
+        return []
+
+    def figures(self) -> dict:
+        """name -> matplotlib Figure."""
+        return {}
+
+
+def quantile_row(quantity: str, x: np.ndarray, seed_claim: str = "", note: str = "", fmt: str = "{:.3g}") -> dict:
+    """A summary row with posterior median and 90% interval."""
+    q05, q50, q95 = np.quantile(np.asarray(x, dtype=float), [0.05, 0.5, 0.95])
+    return {"quantity": quantity, "median": fmt.format(q50), "q05": fmt.format(q05), "q95": fmt.format(q95),
+            "seed_claim": seed_claim, "note": note, "values": (float(q50), float(q05), float(q95))}

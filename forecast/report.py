@@ -1,0 +1,99 @@
+"""Render a run into report.md, report.html (self-contained) and report.json, plus figures/."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from . import plots
+from .io import atomic_write_json, atomic_write_text
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("forecast", "templates"), autoescape=jinja2.select_autoescape(["html"]),
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def _pct(p) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    if p < 0.01:
+        return "<1%"
+    if p > 0.99:
+        return ">99%"
+    return f"{100 * p:.0f}%"
+
+
+def _date(d) -> str:
+    return d if d else "after horizon"
+
+
+def milestone_rows(table: pd.DataFrame) -> list[dict]:
+    """Display rows for the milestone table (forecast first, by target date)."""
+    rows = []
+    t = table.copy()
+    t["_order"] = t["forecast"].map({True: 0}).fillna(1)
+    for _, r in t.sort_values(["_order", "target_date", "id"]).iterrows():
+        if r["forecast"]:
+            if r["mode"] == "first_passage":
+                when, interval = _date(r["median_date"]), f"{_date(r['q10_date'])} – {_date(r['q90_date'])}"
+                p_h = _pct(r["p_by_horizon"])
+            else:
+                when, interval, p_h = "—", "—", "—"
+            p = _pct(r["p_by_target"])
+        else:
+            when = interval = p_h = "—"
+            p = {"observed": f"observed: {r['outcome']}", "resolved": f"resolved: {r['outcome']}"}.get(r["status"], "not forecast")
+        rows.append({"id": r["id"], "title": r["title"], "model": r["model"], "target": r["target_date"], "p": p,
+                     "median": when, "interval": interval, "p_horizon": p_h, "diag": r["diagnostics"] or "—",
+                     "note": (r["note"] or "") + (f" — {r['resolution_source']} ({r['resolved_date']})" if r["resolution_source"] else ""),
+                     "forecast": bool(r["forecast"]), "failed": r["diagnostics"] == "FAIL"})
+    return rows
+
+
+def render_all(run, out: Path) -> dict:
+    """Write figures and all report formats into `out`; return the context used."""
+    out = Path(out)
+    figdir = out / "figures"
+    figs = []
+    fig = plots.gantt(run.milestones)
+    figs.append(("milestones", "gantt", plots.save(fig, figdir / "gantt"),
+                 "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."))
+    sections = []
+    for name, model in run.models.items():
+        model_figs = []
+        for fname, f in model.figures().items():
+            files = plots.save(f, figdir / fname)
+            model_figs.append({"name": fname, "png": f"figures/{files[0]}", "svg": f"figures/{files[1]}",
+                               "alt": f"{model.title}: {fname.replace('_', ' ')}"})
+        d = run.manifest["diagnostics"][name]
+        sections.append({"name": name, "title": model.title, "summary": model.summary(), "figures": model_figs,
+                         "diag": d, "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]})
+    ctx = {
+        "run": run.manifest, "rows": milestone_rows(run.milestones), "sections": sections,
+        "gantt": {"png": f"figures/{figs[0][2][0]}", "alt": figs[0][3]},
+        "rendered": dt.datetime.now().isoformat(timespec="seconds"),
+        "n_forecast": int(run.milestones["forecast"].sum()), "n_total": len(run.milestones),
+        "all_passed": run.manifest.get("all_diagnostics_passed", False),
+    }
+    atomic_write_text(out / "report.md", _ENV.get_template("report.md.j2").render(**ctx))
+    ctx_html = dict(ctx, embed=lambda rel: "data:image/png;base64," + base64.b64encode((out / rel).read_bytes()).decode())
+    atomic_write_text(out / "report.html", _ENV.get_template("report.html.j2").render(**ctx_html))
+    atomic_write_json(out / "report.json", report_json(run))
+    return ctx
+
+
+def report_json(run) -> dict:
+    """Machine-readable report: every milestone with its probabilities, model and diagnostics status."""
+    return {
+        "schema": "convergence-forecast/report/v1",
+        "run_id": run.manifest["run_id"], "created": run.manifest["created"], "seed": run.manifest["config"]["seed"],
+        "diagnostics": {n: {k: d[k] for k in ("passed", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")}
+                        for n, d in run.manifest["diagnostics"].items()},
+        "milestones": json.loads(run.milestones.to_json(orient="records")),
+        "summaries": {n: [{k: v for k, v in r.items() if k != "values"} | {"median_value": r["values"][0], "q05_value": r["values"][1], "q95_value": r["values"][2]}
+                          for r in m.summary()] for n, m in run.models.items()},
+    }
