@@ -258,23 +258,33 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int) -> p
             rows.append(row)
             continue
         rng = np.random.default_rng([int(seed), *m.id.encode()])
-        if m.mode == "static":
-            hit = np.asarray(model.static(m.kind, m.params), dtype=bool)
-            row.update(forecast=True, p_by_target=float(hit.mean()))
-        else:
-            start = model.data_end
-            end = max(pd.Timestamp(horizon), m.target_date)
-            dates = month_grid(start, end)
-            hit = model.paths(m.kind, m.params, dates, rng)
-            if m.mode == "first_passage":
-                s = summarize_passage(hit, dates, m.target_date)
-                row.update(forecast=True, p_by_target=s.p_by_target, median_date=_iso(s.median),
-                           q10_date=_iso(s.q10), q90_date=_iso(s.q90), p_by_horizon=s.p_by_horizon)
-                if m.target_date < dates[0]:
-                    row["note"] = f"target date is before the data end ({_iso(start)}): P(by target) counts only passages already in the data"
-            else:
-                row.update(forecast=True, p_by_target=state_probability(hit, dates, m.target_date))
+        try:
+            _forecast_into(row, m, model, horizon, rng)
+        except (KeyError, NotImplementedError) as exc:
+            # the model exists but cannot speak to this subject (e.g. a technology it does not track)
+            row["note"] = f"not forecast: {exc.args[0] if exc.args else exc}"
+            rows.append(row)
+            continue
         if diag is not None and not diag.passed:
             row["note"] = (row["note"] + "; " if row["note"] else "") + "DIAGNOSTICS FAILED: " + "; ".join(diag.failures)
         rows.append(row)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def _forecast_into(row: dict, m: Milestone, model, horizon, rng) -> None:
+    if m.mode == "static":
+        hit = np.asarray(model.static(m.kind, m.params), dtype=bool)
+        row.update(forecast=True, p_by_target=float(hit.mean()))
+        return
+    start = model.data_end
+    end = max(pd.Timestamp(horizon), m.target_date)
+    dates = month_grid(start, end)
+    hit = model.paths(m.kind, m.params, dates, rng)
+    if m.mode == "first_passage":
+        s = summarize_passage(hit, dates, m.target_date)
+        row.update(forecast=True, p_by_target=s.p_by_target, median_date=_iso(s.median),
+                   q10_date=_iso(s.q10), q90_date=_iso(s.q90), p_by_horizon=s.p_by_horizon)
+        if m.target_date < dates[0]:
+            row["note"] = f"target date is before the data end ({_iso(start)}): P(by target) counts only passages already in the data"
+    else:
+        row.update(forecast=True, p_by_target=state_probability(hit, dates, m.target_date))

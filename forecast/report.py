@@ -17,8 +17,12 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("forecast", "templates"), 
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x == ""
+
+
 def _pct(p) -> str:
-    if p is None or (isinstance(p, float) and math.isnan(p)):
+    if _blank(p):
         return "—"
     if p < 0.01:
         return "<1%"
@@ -28,7 +32,7 @@ def _pct(p) -> str:
 
 
 def _date(d) -> str:
-    return d if d else "after horizon"
+    return "after horizon" if _blank(d) else str(d)
 
 
 def milestone_rows(table: pd.DataFrame) -> list[dict]:
@@ -37,6 +41,7 @@ def milestone_rows(table: pd.DataFrame) -> list[dict]:
     t = table.copy()
     t["_order"] = t["forecast"].map({True: 0}).fillna(1)
     for _, r in t.sort_values(["_order", "target_date", "id"]).iterrows():
+        r = {k: (None if _blank(v) else v) for k, v in r.items()}
         if r["forecast"]:
             if r["mode"] == "first_passage":
                 when, interval = _date(r["median_date"]), f"{_date(r['q10_date'])} – {_date(r['q90_date'])}"

@@ -50,8 +50,28 @@ def build_models(names, cfg: RunConfig, data_dir: Path | None = None) -> dict:
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         raise RunError(f"unknown model(s) {unknown}; valid: {', '.join(REGISTRY)}")
+    names = with_requirements(names)
     frames = {t: load_table(t, data_dir) for t in _tables_for(names)}
-    return {n: REGISTRY[n](frames, load_priors(n), cfg) for n in names}
+    models = {n: REGISTRY[n](frames, load_priors(n), cfg) for n in names}
+    link_upstream(models)
+    return models
+
+
+def with_requirements(names) -> list[str]:
+    """Add the models each requested model requires, ordered so requirements come first (registry order)."""
+    need = set(names)
+    frontier = list(names)
+    while frontier:
+        for r in REGISTRY[frontier.pop()].requires:
+            if r not in need:
+                need.add(r)
+                frontier.append(r)
+    return [n for n in REGISTRY if n in need]
+
+
+def link_upstream(models: dict) -> None:
+    for m in models.values():
+        m.upstream = {r: models[r] for r in m.requires}
 
 
 def new_run_id(cfg: RunConfig) -> str:
@@ -62,7 +82,7 @@ def run(models: list[str] | None = None, cfg: RunConfig | None = None, *, out_di
         run_id: str | None = None, data_dir: Path | None = None, progress=None, extra_manifest: dict | None = None) -> Run:
     """Fit every model (default: all), score the milestones and write the run directory atomically."""
     cfg = cfg or RunConfig()
-    names = list(models or REGISTRY)
+    names = with_requirements(list(models or REGISTRY))
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
     milestone_list = ms.load_milestones(Path(data_dir) / "milestones.yaml" if data_dir else None)
@@ -144,5 +164,6 @@ def load_run(path: str | Path | None = None) -> Run:
         m.attach(load_idata(p / f"{n}.nc"))
         m.diagnostics = Diagnostics.from_dict(manifest["diagnostics"][n])
         models[n] = m
+    link_upstream(models)
     table = pd.read_json(p / "milestones.json", orient="records", dtype=False) if (p / "milestones.json").exists() else None
     return Run(p, manifest, models, table)

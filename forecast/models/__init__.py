@@ -1,9 +1,10 @@
 """Model registry: name → class. One model per module."""
 from __future__ import annotations
 
+from .adoption import Adoption
 from .compute_trend import ComputeTrend
 from .scaling_law import ScalingLaw
 
-REGISTRY = {cls.name: cls for cls in (ScalingLaw, ComputeTrend)}
+REGISTRY = {cls.name: cls for cls in (ScalingLaw, ComputeTrend, Adoption)}
 
-__all__ = ["REGISTRY", "ScalingLaw", "ComputeTrend"]
+__all__ = ["REGISTRY", "ScalingLaw", "ComputeTrend", "Adoption"]

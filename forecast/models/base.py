@@ -24,6 +24,7 @@ class ForecastModel(abc.ABC):
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
     title: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]] = ()  # models whose posterior this one reads (fitted first)
 
     def __init__(self, data: dict[str, pd.DataFrame], priors: PriorSet | None = None, cfg: RunConfig | None = None):
         self.cfg = cfg or RunConfig()
@@ -33,6 +34,7 @@ class ForecastModel(abc.ABC):
         self.fit_result: FitResult | None = None
         self.diagnostics = None
         self.idata = None
+        self.upstream: dict[str, "ForecastModel"] = {}
 
     # ---- data contract
     @abc.abstractmethod

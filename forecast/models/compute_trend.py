@@ -42,6 +42,8 @@ def frontier_mask(dates: pd.Series, log_c: pd.Series, top_k: int) -> np.ndarray:
 
 
 class ComputeTrend(ForecastModel):
+    """Training compute of frontier models (top-k by compute at release, Epoch AI tables) against date: robust log-linear trend, Poisson release rate, and the simulated running maximum that answers 'first run ≥ X FLOP by date'."""
+
     name = "compute_trend"
     title = "Frontier training compute"
     tables = ("models",)

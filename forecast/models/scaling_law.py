@@ -13,6 +13,8 @@ from .base import ForecastModel, quantile_row
 
 
 class ScalingLaw(ForecastModel):
+    """Chinchilla-form scaling law fitted to 245 digitized training runs (Hoffmann et al. 2022, Fig. 4), in log space with Student-t residuals; compute-optimal allocation derived per posterior draw."""
+
     name = "scaling_law"
     title = "Scaling law (Chinchilla L(N, D))"
     tables = ("scaling_runs",)

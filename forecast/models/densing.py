@@ -1,0 +1,345 @@
+"""Densing law: capability density ρ = N_eff / N_active of open base models, and how fast its frontier doubles.
+
+Per benchmark group g (one benchmark under one source's protocol, list and chance floors in
+priors/densing.yaml `settings.groups`), a capability-vs-size curve
+
+    f_g(x) = floor_g + (1 − floor_g)·c_g·logistic(k_g (x − m_g)),      x = ln(parameters)
+
+with the floor fixed at the benchmark's chance level and the ceiling floor_g + (1 − floor_g)·c_g ≤ 1.
+A model i (group g, date t_i, active parameters N_i) has latent log density u_i and
+
+    score_i ~ Normal(f_g(ln N_i + u_i), σ_g),     effective size ln N_eff = f_g⁻¹(score) = ln N_i + u_i,
+    u_i = L_g(t_i) + s_g·w_i,   w_i ~ AsymmetricLaplace(quantile τ, unit sd),
+    L_g(t) = r_g·(t − t_ref) − Δ·min(t − t_break, 0)        (t in years; Δ term only with `break: true`)
+    r_g = 12·ln2 / T + τ_r·z_g,   z_g ~ Normal(0, 1)          (partial pooling, non-centred).
+
+L_g is the τ-quantile line of log density over time: with τ = 0.9 it is the FRONTIER (upper envelope;
+10% of models lie above it), with τ = 0.5 the TYPICAL (median) density. The two are separate fits of
+the same compiled graph (τ enters as data), stored together: frontier variables under their names,
+typical ones with the suffix `_typ`. The doubling-time milestone and `open_model_score` use the
+frontier fit. L_g(t_ref) = 0 is a convention (densities relative to the group's own curve at t_ref);
+doubling times and "smallest size reaching a score at a date" do not depend on it.
+
+Active parameters are used for N (for MoE models the active count; the current table holds dense
+models only, MoE rows having been dropped upstream). Open LLM Leaderboard v1 rows are not used: their
+dates are evaluation timestamps (see the priors file).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..diagnostics import Diagnostics
+from ..sampling import FitResult, sample
+from .base import ForecastModel, quantile_row
+
+LN2 = math.log(2.0)
+TYP = "_typ"
+MONITOR = ["log_T", "tau_r", "r", "k", "m", "ceil_frac", "sigma_score", "sigma_rho"]
+
+
+# ---------------------------------------------------------------- pure maths (tested by hand)
+
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def capability_curve(log_n, floor, ceil_frac, k, m):
+    """Score of a model with ln(effective parameters) = log_n on the reference curve."""
+    return floor + (1.0 - floor) * ceil_frac * logistic(k * (np.asarray(log_n, float) - m))
+
+
+def inverse_curve(score, floor, ceil_frac, k, m):
+    """ln N_eff reaching `score` on the curve; +inf at or above the ceiling, −inf at or below the floor."""
+    score = np.asarray(score, float)
+    frac = (score - floor) / ((1.0 - floor) * ceil_frac)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = m + (np.log(frac) - np.log1p(-frac)) / k
+    out = np.where(frac >= 1.0, np.inf, out)
+    return np.where(frac <= 0.0, -np.inf, out)
+
+
+def log_density(score, log_n_active, floor, ceil_frac, k, m):
+    """ln ρ = ln N_eff − ln N_active."""
+    return inverse_curve(score, floor, ceil_frac, k, m) - np.asarray(log_n_active, float)
+
+
+def doubling_months(rate_per_year):
+    """Doubling time in months of exp(rate·t), t in years (inf/negative when the rate is ≤ 0)."""
+    with np.errstate(divide="ignore"):
+        return 12.0 * LN2 / np.asarray(rate_per_year, float)
+
+
+def years_between(dates, ref) -> np.ndarray:
+    d = pd.DatetimeIndex(pd.to_datetime(dates))
+    return ((d - pd.Timestamp(ref)).days.to_numpy(float)) / 365.25
+
+
+def al_unit_b(q):
+    """Rate b giving an asymmetric Laplace (PyMC parametrisation, quantile q) unit standard deviation."""
+    kappa = (q / (1.0 - q)) ** 0.5
+    return (1.0 + kappa ** 4) ** 0.5 / kappa
+
+
+class Densing(ForecastModel):
+    """Capability density of open base models (effective size from per-benchmark capability-vs-size curves, divided by active parameters): frontier (90% quantile) and typical (median) log-density trends, partially pooled across benchmark groups, with an optional break at ChatGPT; answers the doubling-time and 'small open model reaches score X' milestones."""
+
+    name = "densing"
+    title = "Densing law (capability density)"
+    tables = ("benchmarks",)
+
+    # ---- data contract
+    def prepare(self, frames):
+        s = self.priors.settings
+        f = frames["benchmarks"].copy()
+        f = f[f["date"] >= pd.Timestamp(s["start_date"])]
+        if self.cfg.as_of:
+            f = f[f["date"] < pd.Timestamp(self.cfg.as_of)]
+        all_rows = f.copy()
+        if s.get("open_weights_only", True):
+            f = f[f["open_weights"].fillna(False).astype(bool)]
+        groups = [dict(g) for g in s["groups"]]
+        parts = []
+        for gi, g in enumerate(groups):
+            sub = f[(f["source"] == g["source"]) & (f["benchmark"] == g["benchmark"])]
+            # one score per (model, group): keep the latest row (the builder already keeps one per repo)
+            sub = sub.sort_values("date").drop_duplicates("model", keep="last")
+            g["n"] = len(sub)
+            parts.append(sub.assign(group=gi))
+        obs = pd.concat(parts, ignore_index=True).sort_values(["group", "date", "model"], kind="stable").reset_index(drop=True)
+        keep = [g["n"] >= 8 for g in groups]
+        if not all(keep):  # too few models to fit a curve (happens only for early as_of backtests)
+            idx = {old: new for new, old in enumerate(i for i, k in enumerate(keep) if k)}
+            groups = [g for g, k in zip(groups, keep) if k]
+            obs = obs[obs["group"].isin(idx)].assign(group=lambda d: d["group"].map(idx)).reset_index(drop=True)
+        for g in groups:
+            g["label"] = f"{g['benchmark']} ({g['source']})"
+        t_ref, t_break = pd.Timestamp(s["t_ref"]), pd.Timestamp(s["break_date"])
+        t = years_between(obs["date"], t_ref)
+        tb = np.minimum(years_between(obs["date"], t_break), 0.0)
+        return {
+            "obs": obs, "all": all_rows, "groups": groups,
+            "g": obs["group"].to_numpy(int),
+            "floor": np.array([float(g["floor"]) for g in groups]),
+            "log_n": np.log(obs["active_parameters"].to_numpy(float)),
+            "t": t, "t_pre": tb, "score": obs["score"].to_numpy(float),
+            "weight": np.ones(len(obs)),
+            "t_ref": t_ref, "t_break": t_break, "use_break": bool(s.get("break", False)),
+            "data_end": obs["date"].max(),
+        }
+
+    # ---- priors + likelihood
+    def build_model(self, quantile: float | None = None, weight: np.ndarray | None = None):
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        x = self.inputs
+        q = float(self.priors.settings["frontier_quantile"] if quantile is None else quantile)
+        G, n = len(x["groups"]), len(x["obs"])
+        coords = {"group": [g["label"] for g in x["groups"]], "obs": np.arange(n)}
+        with pm.Model(coords=coords) as model:
+            g = pm.Data("g", x["g"])
+            log_n = pm.Data("log_n", x["log_n"])
+            t = pm.Data("t", x["t"])
+            y = pm.Data("score", x["score"])
+            w = pm.Data("weight", x["weight"] if weight is None else np.asarray(weight, float))
+            tau = pm.Data("quantile", q)
+            floor = pt.as_tensor_variable(x["floor"])
+            log_T = self.priors.rv("log_T")
+            tau_r = self.priors.rv("tau_r")
+            z_r = pm.Normal("z_r", 0.0, 1.0, dims="group")
+            r = pm.Deterministic("r", 12.0 * LN2 * pt.exp(-log_T) + tau_r * z_r, dims="group")
+            line = r[g] * t
+            if x["use_break"]:
+                t_pre = pm.Data("t_pre", x["t_pre"])
+                delta = self.priors.rv("delta_break")
+                line = line - delta * t_pre
+            k = self.priors.rv("k", dims="group")
+            m = self.priors.rv("m", dims="group")
+            c = self.priors.rv("ceil_frac", dims="group")
+            sig = self.priors.rv("sigma_score", dims="group")
+            s_rho = self.priors.rv("sigma_rho", dims="group")
+            w_lat = pm.AsymmetricLaplace("w", mu=0.0, b=al_unit_b(tau), q=tau, dims="obs")
+            u = pm.Deterministic("log_rho", line + s_rho[g] * w_lat, dims="obs")
+            mu = floor[g] + (1.0 - floor[g]) * c[g] * pm.math.sigmoid(k[g] * (log_n + u - m[g]))
+            pm.Potential("lik", pt.sum(w * pm.logp(pm.Normal.dist(mu, sig[g]), y)))
+            pm.Deterministic("T_months", pt.exp(log_T))
+        return model
+
+    @property
+    def monitor(self):
+        return MONITOR + (["delta_break"] if self.inputs["use_break"] else [])
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        return self.inputs["data_end"]
+
+    # ---- lifecycle: frontier and typical fits of one compiled graph
+    def _sample(self, quantile, weight=None, cfg=None, seed_offset=0) -> FitResult:
+        model = self.build_model(quantile=quantile, weight=weight)
+        return sample(model, cfg or self.cfg, name=self.name, monitor=self.monitor, seed_offset=seed_offset)
+
+    def fit(self, seed_offset: int = 0) -> FitResult:
+        s = self.priors.settings
+        fr = self._sample(float(s["frontier_quantile"]), seed_offset=seed_offset)
+        ty = self._sample(float(s["typical_quantile"]), seed_offset=seed_offset + 7919)
+        idata = fr.idata
+        keep = [v for v in ty.idata.posterior.data_vars if v not in ("w", "z_r")]
+        idata.posterior = idata.posterior.merge(ty.idata.posterior[keep].rename({v: v + TYP for v in keep}))
+        d = _combine(fr.diagnostics, ty.diagnostics, self.cfg.gate)
+        self.fit_result = FitResult(idata, d, fr.sampler, fr.seconds_compile + ty.seconds_compile,
+                                    fr.seconds_sample + ty.seconds_sample, fr.compile_cached)
+        self.idata, self.diagnostics = idata, d
+        if s.get("sensitivity", False):
+            self._sensitivity = self.sensitivity()
+        return self.fit_result
+
+    # ---- posterior pieces
+    def _group_index(self, benchmark: str) -> int:
+        b = benchmark.lower()
+        groups = self.inputs["groups"]
+        order = {src: i for i, src in enumerate(self.priors.settings.get("source_preference", []))}
+        cand = [i for i, g in enumerate(groups) if g["benchmark"].lower() == b]
+        if not cand:
+            raise KeyError(f"densing has no group for benchmark {benchmark!r}; groups: {[g['label'] for g in groups]}")
+        return min(cand, key=lambda i: order.get(groups[i]["source"], len(order)))
+
+    def _curve_draws(self, gi: int, suffix: str = ""):
+        return tuple(self.draws(v + suffix)[:, gi] for v in ("ceil_frac", "k", "m"))
+
+    def line(self, gi: int, dates, suffix: str = "") -> np.ndarray:
+        """τ-quantile line L_g(t) of log density (draws × dates); frontier by default, typical with suffix '_typ'."""
+        x = self.inputs
+        t = years_between(dates, x["t_ref"])
+        out = self.draws("r" + suffix)[:, gi, None] * t[None, :]
+        if x["use_break"]:
+            out = out - self.draws("delta_break" + suffix)[:, None] * np.minimum(years_between(dates, x["t_break"]), 0.0)[None, :]
+        return out
+
+    def smallest_model_for(self, benchmark: str, score: float, date) -> np.ndarray:
+        """Draws of the smallest active parameter count reaching `score` on `benchmark` at `date` (frontier density; inf if above the ceiling)."""
+        gi = self._group_index(benchmark)
+        c, k, m = self._curve_draws(gi)
+        need = inverse_curve(score, self.inputs["floor"][gi], c, k, m)
+        return np.exp(need - self.line(gi, pd.DatetimeIndex([pd.Timestamp(date)]))[:, 0])
+
+    def doubling_draws(self, suffix: str = "") -> dict[str, np.ndarray]:
+        """Doubling time (months): overall (pooled) and per group, frontier ('') or typical ('_typ')."""
+        out = {"overall": self.draws("T_months" + suffix)}
+        r = self.draws("r" + suffix)
+        for i, g in enumerate(self.inputs["groups"]):
+            out[g["label"]] = doubling_months(r[:, i])
+        return out
+
+    # ---- derived quantities for the milestone engine
+    def static(self, kind, params):
+        if kind != "doubling_time_at_most":
+            return super().static(kind, params)
+        return self.draws("T_months") <= float(params["months"])
+
+    def paths(self, kind, params, dates, rng):
+        if kind != "open_model_score":
+            return super().paths(kind, params, dates, rng)
+        gi = self._group_index(params["benchmark"])
+        c, k, m = self._curve_draws(gi)
+        x = np.log(float(params["max_active_params"])) + self.line(gi, dates)
+        reach = capability_curve(x, self.inputs["floor"][gi], c[:, None], k[:, None], m[:, None])
+        return reach >= float(params["score"])
+
+    def observed_passage(self, kind, params):
+        if kind != "open_model_score":
+            return None
+        f = self.inputs["all"]
+        hit = f[(f["benchmark"].str.lower() == params["benchmark"].lower()) & f["open_weights"].fillna(False).astype(bool)
+                & (f["active_parameters"] <= float(params["max_active_params"])) & (f["score"] >= float(params["score"]))]
+        if hit.empty:
+            return None
+        r = hit.sort_values("date").iloc[0]
+        return {"date": r["date"].date().isoformat(),
+                "source": f"data/benchmarks.csv ({r['source']}): {r['model']}, {r['active_parameters']:.3g} active parameters, "
+                          f"{r['benchmark']} {r['score']:.3f} ({r['date_kind']} date)"}
+
+    # ---- sensitivity (refits; not part of a default run)
+    def sensitivity(self, draws: int | None = None) -> pd.DataFrame:
+        """Frontier T (pooled) leaving out each group in turn and using only models dated ≥ post_cutoff.
+
+        Refits the same compiled graph with zero likelihood weights (shapes unchanged, no recompile).
+        Run with `m.sensitivity()` on a built model, or set `sensitivity: true` in priors/densing.yaml.
+        """
+        s = self.priors.settings
+        nd = int(draws or s.get("sensitivity_draws", 500))
+        cfg = self.cfg.replace(draws=nd, tune=nd)
+        x = self.inputs
+        variants = [(f"without {g['label']}", x["g"] != i) for i, g in enumerate(x["groups"])]
+        variants.append((f"only models dated ≥ {s['post_cutoff']}", (x["obs"]["date"] >= pd.Timestamp(s["post_cutoff"])).to_numpy()))
+        rows = []
+        for j, (label, keep) in enumerate(variants):
+            res = self._sample(float(s["frontier_quantile"]), weight=keep.astype(float), cfg=cfg, seed_offset=101 + j)
+            T = res.idata.posterior["T_months"].to_numpy().ravel()
+            q05, q50, q95 = np.quantile(T, [0.05, 0.5, 0.95])
+            rows.append({"variant": label, "n_obs": int(keep.sum()), "T_median": q50, "T_q05": q05, "T_q95": q95,
+                         "P_T_le_3.5": float((T <= 3.5).mean()), "divergences": res.diagnostics.divergences,
+                         "max_rhat": res.diagnostics.max_rhat})
+        return pd.DataFrame(rows)
+
+    # ---- reporting
+    def summary(self):
+        s = self.priors.settings
+        claim = s.get("seed_claim", "")
+        fr, ty = self.doubling_draws(), self.doubling_draws(TYP)
+        x = self.inputs
+        when = "post-ChatGPT (after 2022-11-30) " if x["use_break"] else ""
+        p35 = float((fr["overall"] <= 3.5).mean())
+        rows = [
+            quantile_row(f"{when}frontier doubling time T (months), pooled", fr["overall"], claim,
+                         note=f"τ = {s['frontier_quantile']} quantile line of log density; {len(x['obs'])} scores, "
+                              f"{x['obs']['model'].nunique()} models, {len(x['groups'])} groups", fmt="{:.1f}"),
+            quantile_row(f"{when}typical (median) doubling time (months), pooled", ty["overall"],
+                         "≈ 1 year for a mean over all models (paper)", note=f"τ = {s['typical_quantile']}", fmt="{:.1f}"),
+            {"quantity": "P(frontier T ≤ 3.5 months)", "median": f"{p35:.2f}", "q05": "", "q95": "",
+             "seed_claim": claim, "note": "milestone densing-doubling-3.5mo", "values": (p35, p35, p35)},
+        ]
+        for lab in fr:
+            if lab != "overall":
+                rows.append(quantile_row(f"frontier T (months): {lab}", fr[lab], fmt="{:.1f}",
+                                         note=f"typical: median {np.median(ty[lab]):.1f}"))
+        if x["use_break"]:
+            d = self.draws("delta_break")
+            r_post = 12 * LN2 / fr["overall"]
+            rows.append(quantile_row("frontier doubling time before 2022-11-30 (months), pooled", doubling_months(r_post - d),
+                                     "4.8 months pre vs 3.2 post (NMI); A 0.0048 vs 0.0073/day (arXiv MMLU)", fmt="{:.1f}",
+                                     note="negative or huge = no growth before the break"))
+            rows.append(quantile_row("break: post − pre growth rate of log density (per year)", d, "+0.9/yr (paper, MMLU only)",
+                                     note=f"P(faster after ChatGPT) = {(d > 0).mean():.2f}", fmt="{:.2f}"))
+        sens = getattr(self, "_sensitivity", None)
+        if sens is not None:
+            for _, r in sens.iterrows():
+                rows.append({"quantity": f"sensitivity: frontier T, {r['variant']}", "median": f"{r['T_median']:.1f}",
+                             "q05": f"{r['T_q05']:.1f}", "q95": f"{r['T_q95']:.1f}", "seed_claim": "", "note": f"{r['n_obs']} scores",
+                             "values": (r["T_median"], r["T_q05"], r["T_q95"])})
+        return rows
+
+    def figures(self):
+        from .. import plots
+        claims = dict(self.priors.settings.get("claims_months", {}))
+        return {
+            "densing_density": plots.density_vs_date(self),
+            "densing_doubling": plots.doubling_time_posteriors(self.draws("T_months"), self.draws("T_months" + TYP), claims),
+        }
+
+
+def _combine(a: Diagnostics, b: Diagnostics, gate) -> Diagnostics:
+    """Diagnostics of two fits reported as one (worst of each measure, divergences summed)."""
+    worst = {k: v for k, v in a.worst.items()} | {k + TYP: v for k, v in b.worst.items()}
+    max_rhat, ess_b = max(a.max_rhat, b.max_rhat), min(a.min_ess_bulk, b.min_ess_bulk)
+    ess_t, div = min(a.min_ess_tail, b.min_ess_tail), a.divergences + b.divergences
+    failures = []
+    if not (max_rhat <= gate.max_rhat):
+        failures.append(f"max R-hat {max_rhat:.3f} > {gate.max_rhat}")
+    if not (min(ess_b, ess_t) >= gate.min_ess):
+        failures.append(f"min ESS {min(ess_b, ess_t):.0f} < {gate.min_ess:.0f}")
+    if div > gate.max_divergences:
+        failures.append(f"{div} divergent transitions")
+    return Diagnostics(max_rhat, ess_b, ess_t, div, a.n_draws, a.n_chains, worst, not failures, failures)
