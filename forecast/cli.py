@@ -80,6 +80,95 @@ def cmd_report(a) -> int:
     return 0
 
 
+def cmd_evidence_add(a) -> int:
+    from .evidence import append, make_row
+    row = make_row(a.kind, observed_date=a.date, source=a.source, technology=a.technology, attribute=a.attribute,
+                   period_start=a.period_start, k=a.k, n=a.n, share=a.share, share_lo=a.lo, share_hi=a.hi,
+                   model=a.model, organization=a.organization, training_compute=a.compute, parameters=a.parameters)
+    stored = append(row)
+    print(f"added {stored['id']} ({a.kind}, {a.technology or a.model}, {stored['observed_date']}); run `forecast update` to refit")
+    return 0
+
+
+def cmd_evidence_list(a) -> int:
+    import pandas as pd
+
+    from .evidence import load_evidence
+    ev = load_evidence()
+    if ev.empty:
+        print("evidence log is empty")
+        return 0
+    cols = ["id", "observed_date", "kind", "technology", "attribute", "k", "n", "share", "model", "training_compute", "source"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 40):
+        print(ev[cols].to_string(index=False))
+    return 0
+
+
+def cmd_update(a) -> int:
+    from .runs import plan_update, update
+    plan = plan_update(a.run)
+    print(f"parent run: {plan.parent.name}; new evidence: {len(plan.new_evidence)} row(s) "
+          f"{', '.join(plan.new_evidence['id']) if len(plan.new_evidence) else ''}")
+    print(f"refit: {', '.join(plan.refit) or 'nothing'}; reuse: {', '.join(plan.reuse) or 'nothing'}")
+    if a.dry_run or not plan.refit:
+        if not plan.refit:
+            print("no model is touched by new evidence; nothing to do")
+        return 0
+    res, diff = update(a.run, progress=_progress(a.quiet))
+    print_diff(diff)
+    print(f"\nwrote {res.path}; diff saved to {res.path / 'diff.csv'}")
+    return 0
+
+
+def print_diff(diff) -> None:
+    def f(p):
+        return "  —  " if p != p or p is None else f"{100 * p:5.1f}%"
+    print(f"{'milestone':34}  {'P before':>8}  {'P after':>8}  {'Δ':>7}  median before → after")
+    for _, r in diff.iterrows():
+        d = r["delta"]
+        ds = "   —   " if d != d else f"{100 * d:+6.1f}pp"
+        print(f"{r['id'][:34]:34}  {f(r['p_by_target_before']):>8}  {f(r['p_by_target_after']):>8}  {ds:>7}  "
+              f"{r['median_date_before'] or '—'} → {r['median_date_after'] or '—'}")
+
+
+def cmd_resolve(a) -> int:
+    from .milestones import resolve, score_resolutions
+    from .runs import load_history
+    row = resolve(a.id, a.outcome, a.date, a.source)
+    print(f"resolved {row['id']}: {row['outcome']} on {row['date']} ({row['source']})")
+    _print_scores(score_resolutions(load_history()))
+    return 0
+
+
+def _print_scores(scores) -> None:
+    if scores.empty:
+        print("no resolved milestones yet")
+        return
+    print(scores.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    s = scores.dropna(subset=["p"])
+    if len(s):
+        print(f"\naggregate over {len(s)} scored milestone(s): mean Brier {s['brier'].mean():.3f}, mean log score {s['log_score'].mean():.3f}")
+
+
+def cmd_scores(a) -> int:
+    from .milestones import score_resolutions
+    from .runs import load_history
+    _print_scores(score_resolutions(load_history()))
+    return 0
+
+
+def cmd_history(a) -> int:
+    from .runs import load_history
+    h = load_history()
+    if a.id:
+        h = h[h["milestone"] == a.id]
+    if h.empty:
+        print("no history yet (each `forecast run` / `update` appends to reports/history.csv)")
+        return 0
+    print(h.to_string(index=False))
+    return 0
+
+
 def cmd_data_build(a) -> int:
     from .databuild import build_all
     built = build_all(a.source, a.out, only=a.only)
@@ -102,6 +191,43 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--run", type=Path, default=None)
     rep.add_argument("--open", action="store_true", help="open report.html in a browser")
     rep.set_defaults(func=cmd_report)
+    e = sub.add_parser("evidence", help="the evidence log")
+    esub = e.add_subparsers(dest="evidence_command", required=True)
+    ea = esub.add_parser("add", help="validate and append one observation to data/evidence/evidence.csv")
+    ea.add_argument("--kind", required=True, choices=("count", "share", "judgement", "release"))
+    ea.add_argument("--date", required=True, help="observed date (count: end of the counted period)")
+    ea.add_argument("--source", required=True, help="citation")
+    ea.add_argument("--technology")
+    ea.add_argument("--attribute", choices=("standardization", "controversy", "maturity"))
+    ea.add_argument("--period-start", dest="period_start", help="count: start of the counted period (default: the quarter)")
+    ea.add_argument("--k", type=int)
+    ea.add_argument("--n", type=int)
+    ea.add_argument("--share", type=float)
+    ea.add_argument("--lo", type=float, help="80%% interval lower bound of the share")
+    ea.add_argument("--hi", type=float, help="80%% interval upper bound of the share")
+    ea.add_argument("--model", help="release: model name")
+    ea.add_argument("--organization")
+    ea.add_argument("--compute", type=float, help="release: training compute (FLOP)")
+    ea.add_argument("--parameters", type=float)
+    ea.set_defaults(func=cmd_evidence_add)
+    el = esub.add_parser("list", help="show the evidence log")
+    el.set_defaults(func=cmd_evidence_list)
+    u = sub.add_parser("update", help="refit the models new evidence touches and print the probability diff")
+    u.add_argument("--run", type=Path, default=None, help="parent run (default reports/latest)")
+    u.add_argument("--dry-run", action="store_true", help="only show what would be refitted")
+    u.add_argument("--quiet", action="store_true")
+    u.set_defaults(func=cmd_update)
+    rs = sub.add_parser("resolve", help="record a milestone's outcome and score it")
+    rs.add_argument("id")
+    rs.add_argument("--outcome", required=True, choices=("yes", "no"))
+    rs.add_argument("--date", required=True)
+    rs.add_argument("--source", required=True)
+    rs.set_defaults(func=cmd_resolve)
+    sc = sub.add_parser("scores", help="Brier and log scores of resolved milestones")
+    sc.set_defaults(func=cmd_scores)
+    hi = sub.add_parser("history", help="each milestone's probability across runs")
+    hi.add_argument("id", nargs="?")
+    hi.set_defaults(func=cmd_history)
     d = sub.add_parser("data", help="curated data tables")
     dsub = d.add_subparsers(dest="data_command", required=True)
     b = dsub.add_parser("build", help="rebuild data/*.csv and data/SOURCES.md from ../shared/data")

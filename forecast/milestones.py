@@ -152,7 +152,82 @@ def load_milestones(path: str | Path | None = None) -> list[Milestone]:
         if m.id in seen:
             raise MilestoneSpecError("duplicate id", file=file, key=m.id)
         seen.add(m.id)
-    return out
+    latest = load_resolutions(path.parent).groupby("id").tail(1).set_index("id")
+    return [dataclasses.replace(m, status="resolved", resolution=Resolution(r["outcome"], r["date"], r["source"]))
+            if (r := latest.loc[m.id] if m.id in latest.index else None) is not None else m for m in out]
+
+
+# ---------------------------------------------------------------- resolutions (append-only log, history kept)
+
+RESOLUTION_COLUMNS = ["id", "outcome", "date", "source", "recorded_at"]
+
+
+def resolutions_path(data_dir: Path | None = None) -> Path:
+    return Path(data_dir or config.data_dir()) / "resolutions.csv"
+
+
+def load_resolutions(data_dir: Path | None = None) -> pd.DataFrame:
+    p = resolutions_path(data_dir)
+    if not p.exists():
+        return pd.DataFrame(columns=RESOLUTION_COLUMNS)
+    return pd.read_csv(p, dtype=str, keep_default_na=False)
+
+
+def resolve(milestone_id: str, outcome: str, date: str, source: str, data_dir: Path | None = None, today=None) -> dict:
+    """Record a milestone's outcome (appended; earlier resolutions stay in the log as history)."""
+    import datetime as dt
+
+    from .errors import DataValidationError
+    from .io import atomic_write_csv
+
+    p = resolutions_path(data_dir)
+    ids = {m.id for m in load_milestones(Path(data_dir or config.data_dir()) / "milestones.yaml")}
+    if milestone_id not in ids:
+        raise DataValidationError(f"unknown milestone {milestone_id!r}", file=str(p), column="id")
+    if outcome not in ("yes", "no"):
+        raise DataValidationError(f"outcome must be yes or no, got {outcome!r}", file=str(p), column="outcome")
+    try:
+        d = pd.Timestamp(date)
+    except (ValueError, TypeError):
+        raise DataValidationError(f"date {date!r} is not an ISO date", file=str(p), column="date") from None
+    if d.date() > (today or dt.date.today()):
+        raise DataValidationError(f"date {d.date()} is in the future", file=str(p), column="date")
+    if not source or not source.strip():
+        raise DataValidationError("missing source", file=str(p), column="source")
+    row = {"id": milestone_id, "outcome": outcome, "date": d.date().isoformat(), "source": source.strip(),
+           "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    log = load_resolutions(data_dir)
+    atomic_write_csv(p, pd.concat([log, pd.DataFrame([row])], ignore_index=True)[RESOLUTION_COLUMNS])
+    return row
+
+
+def brier(p: np.ndarray, outcome: np.ndarray) -> np.ndarray:
+    """Brier score (lower is better): (p − o)²."""
+    return (np.asarray(p, float) - np.asarray(outcome, float)) ** 2
+
+
+def log_score(p: np.ndarray, outcome: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Negative log probability given to what happened (lower is better); p clipped to [eps, 1 − eps]."""
+    p = np.clip(np.asarray(p, float), eps, 1 - eps)
+    o = np.asarray(outcome, float)
+    return -(o * np.log(p) + (1 - o) * np.log1p(-p))
+
+
+def score_resolutions(history: pd.DataFrame, data_dir: Path | None = None) -> pd.DataFrame:
+    """Score each resolved milestone with the P the last run before its resolution gave it."""
+    res = load_resolutions(data_dir).groupby("id").tail(1)
+    rows = []
+    for _, r in res.iterrows():
+        h = history[(history["milestone"] == r["id"]) & (pd.to_datetime(history["created"], utc=True) < pd.Timestamp(r["recorded_at"]))]
+        if h.empty:
+            rows.append({"id": r["id"], "outcome": r["outcome"], "p": float("nan"), "run_id": None, "brier": float("nan"), "log_score": float("nan")})
+            continue
+        last = h.iloc[-1]
+        o = 1.0 if r["outcome"] == "yes" else 0.0
+        p = float(last["p_by_target"])
+        rows.append({"id": r["id"], "outcome": r["outcome"], "p": p, "run_id": last["run_id"],
+                     "brier": float(brier(p, o)), "log_score": float(log_score(p, o))})
+    return pd.DataFrame(rows, columns=["id", "outcome", "p", "run_id", "brier", "log_score"])
 
 
 # ---------------------------------------------------------------- numpy kernels (no models here)

@@ -23,6 +23,8 @@ from .errors import RunError
 from .io import atomic_directory, atomic_write_csv, atomic_write_json, load_idata, point_symlink, save_idata, sha256_file
 from .models import REGISTRY
 from .priors import load_priors
+from .evidence import affected_models, apply_to_frames, evidence_path, load_evidence
+from .schema import format_frame
 from .tables import TABLES, load_table, table_path
 
 
@@ -45,14 +47,18 @@ def _tables_for(names) -> list[str]:
     return sorted({t for n in names for t in REGISTRY[n].tables})
 
 
-def build_models(names, cfg: RunConfig, data_dir: Path | None = None) -> dict:
-    """Instantiate models on validated data and priors (no sampling). Fails before any fit on bad input."""
+def build_models(names, cfg: RunConfig, data_dir: Path | None = None, *, evidence: bool = True) -> dict:
+    """Instantiate models on validated data (+ all evidence) and priors, without sampling.
+
+    Fails on bad input before any fit."""
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         raise RunError(f"unknown model(s) {unknown}; valid: {', '.join(REGISTRY)}")
     names = with_requirements(names)
     frames = {t: load_table(t, data_dir) for t in _tables_for(names)}
-    models = {n: REGISTRY[n](frames, load_priors(n), cfg) for n in names}
+    if evidence:
+        frames = apply_to_frames(frames, load_evidence(data_dir))
+    models = {n: REGISTRY[n](frames, load_priors(n, Path(data_dir).parent / "priors" if data_dir else None), cfg) for n in names}
     link_upstream(models)
     return models
 
@@ -78,34 +84,50 @@ def new_run_id(cfg: RunConfig) -> str:
     return dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-s{cfg.seed}"
 
 
-def run(models: list[str] | None = None, cfg: RunConfig | None = None, *, out_dir: Path | None = None,
-        run_id: str | None = None, data_dir: Path | None = None, progress=None, extra_manifest: dict | None = None) -> Run:
-    """Fit every model (default: all), score the milestones and write the run directory atomically."""
-    cfg = cfg or RunConfig()
-    names = with_requirements(list(models or REGISTRY))
-    say = progress or (lambda msg: None)
-    t_start = time.perf_counter()
-    milestone_list = ms.load_milestones(Path(data_dir) / "milestones.yaml" if data_dir else None)
-    fitted = build_models(names, cfg, data_dir)
-    timings, diags = {}, {}
-    for i, (name, model) in enumerate(fitted.items()):
-        say(f"[{i + 1}/{len(fitted)}] fitting {name} ({cfg.sampler}, {cfg.chains}×{cfg.draws}) …")
+def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None) -> dict:
+    """Fit models in order (requirements first); skip those not in `only` (they keep their posterior)."""
+    timings = {}
+    todo = [n for n in models if only is None or n in only]
+    for i, name in enumerate(todo):
+        model = models[name]
+        say(f"[{i + 1}/{len(todo)}] fitting {name} ({cfg.sampler}, {cfg.chains}×{cfg.draws}) …")
         t0 = time.perf_counter()
-        res = model.fit(seed_offset=i)
+        res = model.fit(seed_offset=list(REGISTRY).index(name))
         timings[name] = {"compile_s": round(res.seconds_compile, 2), "sample_s": round(res.seconds_sample, 2),
                          "total_s": round(time.perf_counter() - t0, 2), "compile_cached": res.compile_cached}
-        diags[name] = res.diagnostics.to_dict()
-        say(f"      {name}: {timings[name]['total_s']:.1f}s, R-hat {res.diagnostics.max_rhat:.3f}, "
-            f"min ESS {min(res.diagnostics.min_ess_bulk, res.diagnostics.min_ess_tail):.0f}, "
-            f"divergences {res.diagnostics.divergences} → {res.diagnostics.status}")
+        d = res.diagnostics
+        say(f"      {name}: {timings[name]['total_s']:.1f}s, R-hat {d.max_rhat:.3f}, "
+            f"min ESS {min(d.min_ess_bulk, d.min_ess_tail):.0f}, divergences {d.divergences} → {d.status}")
+    return timings
+
+
+def run(models: list[str] | None = None, cfg: RunConfig | None = None, *, out_dir: Path | None = None,
+        run_id: str | None = None, data_dir: Path | None = None, progress=None) -> Run:
+    """Fit every model (default: all), score the milestones and write the run directory atomically."""
+    cfg = cfg or RunConfig()
+    say = progress or (lambda msg: None)
+    t_start = time.perf_counter()
+    fitted = build_models(list(models or REGISTRY), cfg, data_dir)
+    timings = fit_all(fitted, cfg, say)
+    return finalize(fitted, cfg, timings, t_start, out_dir=out_dir, run_id=run_id, data_dir=data_dir, say=say)
+
+
+def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out_dir=None, run_id=None, data_dir=None,
+             say=None, extra_manifest: dict | None = None, diff_with: pd.DataFrame | None = None) -> Run:
+    """Score milestones and write the run directory (atomically), history, and `latest`."""
+    say = say or (lambda msg: None)
+    names = list(fitted)
+    milestone_list = ms.load_milestones(Path(data_dir) / "milestones.yaml" if data_dir else None)
     table = ms.evaluate(milestone_list, fitted, cfg.horizon, cfg.seed)
     out_dir = Path(out_dir or config.reports_dir())
     run_id = run_id or new_run_id(cfg)
-    used_tables = _tables_for(names)
+    ev = load_evidence(data_dir)
+    diags = {n: m.diagnostics.to_dict() for n, m in fitted.items()}
     manifest = {
-        "run_id": run_id, "created": dt.datetime.now().isoformat(timespec="seconds"),
+        "run_id": run_id, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "models": names, "config": cfg.to_dict(), "versions": versions(),
-        "data": {t: sha256_file(table_path(t, data_dir)) for t in used_tables},
+        "data": {t: sha256_file(table_path(t, data_dir)) for t in _tables_for(names)},
+        "evidence_ids": ev["id"].astype(str).tolist(),
         "milestones_sha256": sha256_file(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path()),
         "priors": {n: fitted[n].priors.sha256 for n in names},
         "config_hash": {n: fitted[n].config_hash() for n in names},
@@ -115,16 +137,24 @@ def run(models: list[str] | None = None, cfg: RunConfig | None = None, *, out_di
     }
     final = out_dir / run_id
     with atomic_directory(final) as tmp:
-        (tmp / "inputs").mkdir()
-        for t in used_tables:
-            shutil.copyfile(table_path(t, data_dir), tmp / "inputs" / TABLES[t].filename)
-        shutil.copyfile(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path(), tmp / "inputs" / "milestones.yaml")
-        (tmp / "inputs" / "priors").mkdir()
-        for name, model in fitted.items():
-            shutil.copyfile(model.priors.file, tmp / "inputs" / "priors" / f"{name}.yaml")
+        inputs = tmp / "inputs"
+        inputs.mkdir()
+        frames = {}
+        for m in fitted.values():
+            frames.update(m.frames)
+        for t, f in frames.items():
+            if t in TABLES:
+                atomic_write_csv(inputs / TABLES[t].filename, format_frame(f[TABLES[t].column_names]))
+        if evidence_path(data_dir).exists():
+            shutil.copyfile(evidence_path(data_dir), inputs / "evidence.csv")
+        shutil.copyfile(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path(), inputs / "milestones.yaml")
+        shutil.copytree(Path(next(iter(fitted.values())).priors.file).parent, inputs / "priors")
         for name, model in fitted.items():
             save_idata(model.idata, tmp / f"{name}.nc")
         write_milestones(tmp, table)
+        if diff_with is not None:
+            diff = milestone_diff(diff_with, table)
+            atomic_write_csv(tmp / "diff.csv", diff)
         manifest["wall_s"] = round(time.perf_counter() - t_start, 2)
         atomic_write_json(tmp / "manifest.json", manifest)
         result = Run(tmp, manifest, fitted, table)
@@ -132,8 +162,43 @@ def run(models: list[str] | None = None, cfg: RunConfig | None = None, *, out_di
         say("rendering report …")
         render_all(result, tmp)
     point_symlink(out_dir / "latest", run_id)
+    append_history(out_dir, manifest, table)
     result.path = final
     return result
+
+
+HISTORY_COLUMNS = ["run_id", "created", "milestone", "p_by_target", "median_date", "n_evidence", "last_evidence"]
+
+
+def append_history(out_dir: Path, manifest: dict, table: pd.DataFrame) -> None:
+    """Append each forecast milestone's P and median date to reports/history.csv."""
+    path = Path(out_dir) / "history.csv"
+    rows = table[table["forecast"].astype(bool)]
+    new = pd.DataFrame({"run_id": manifest["run_id"], "created": manifest["created"], "milestone": rows["id"],
+                        "p_by_target": rows["p_by_target"], "median_date": rows["median_date"],
+                        "n_evidence": len(manifest["evidence_ids"]),
+                        "last_evidence": manifest["evidence_ids"][-1] if manifest["evidence_ids"] else ""})
+    old = pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame(columns=HISTORY_COLUMNS)
+    atomic_write_csv(path, pd.concat([old, new.astype(str)], ignore_index=True)[HISTORY_COLUMNS])
+
+
+def load_history(out_dir: Path | None = None) -> pd.DataFrame:
+    path = Path(out_dir or config.reports_dir()) / "history.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    h = pd.read_csv(path)
+    return h
+
+
+def milestone_diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per milestone: P before, P after, Δ, median date before → after; sorted by |Δ|."""
+    b = before.set_index("id")[["p_by_target", "median_date"]]
+    a = after.set_index("id")[["title", "p_by_target", "median_date"]]
+    d = a.join(b, lsuffix="_after", rsuffix="_before", how="left")
+    d = d[d["p_by_target_after"].notna() | d["p_by_target_before"].notna()]
+    d["delta"] = d["p_by_target_after"].astype(float) - d["p_by_target_before"].astype(float)
+    d = d.reindex(d["delta"].abs().sort_values(ascending=False, na_position="last").index)
+    return d.reset_index()[["id", "title", "p_by_target_before", "p_by_target_after", "delta", "median_date_before", "median_date_after"]]
 
 
 def write_milestones(path: Path, table: pd.DataFrame) -> None:
@@ -152,12 +217,10 @@ def load_run(path: str | Path | None = None) -> Run:
     """Re-create a saved run's models from its own inputs and posteriors, without sampling."""
     p = resolve_run_path(path)
     manifest = json.loads((p / "manifest.json").read_text())
-    cfg_d = dict(manifest["config"])
-    gate = config.GateThresholds(**cfg_d.pop("gate"))
-    cfg = RunConfig(**cfg_d, gate=gate)
-    frames = {}
-    for t in _tables_for(manifest["models"]):
-        frames[t] = load_table(t, p / "inputs")
+    cfg = before_cfg(manifest)
+    frames = {t: load_table(t, p / "inputs") for t in _tables_for(manifest["models"])}
+    ev = load_evidence(path=p / "inputs" / "evidence.csv")
+    frames["judgements"] = ev[ev["kind"] == "judgement"].reset_index(drop=True)  # tables in inputs/ already hold the rest
     models = {}
     for n in manifest["models"]:
         m = REGISTRY[n](frames, load_priors(n, p / "inputs" / "priors"), cfg)
@@ -167,3 +230,60 @@ def load_run(path: str | Path | None = None) -> Run:
     link_upstream(models)
     table = pd.read_json(p / "milestones.json", orient="records", dtype=False) if (p / "milestones.json").exists() else None
     return Run(p, manifest, models, table)
+
+
+@dataclasses.dataclass
+class UpdatePlan:
+    parent: Path
+    new_evidence: pd.DataFrame
+    refit: list[str]  # models to refit (touched + dependents), in fit order
+    reuse: list[str]  # models whose saved posterior is reused
+
+
+def plan_update(parent: str | Path | None = None, data_dir: Path | None = None) -> UpdatePlan:
+    """Which models the evidence added since the parent run touches (plus models that depend on them)."""
+    parent_path = resolve_run_path(parent)
+    manifest = json.loads((parent_path / "manifest.json").read_text())
+    ev = load_evidence(data_dir)
+    new = ev[~ev["id"].isin(set(manifest.get("evidence_ids", [])))]
+    names = manifest["models"]
+    touched = set(affected_models(new)) & set(names)
+    changed = True
+    while changed:  # dependents of refitted models must be refitted too
+        changed = False
+        for n in names:
+            if n not in touched and set(REGISTRY[n].requires) & touched:
+                touched.add(n)
+                changed = True
+    refit = [n for n in names if n in touched]
+    return UpdatePlan(parent_path, new, refit, [n for n in names if n not in touched])
+
+
+def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, out_dir: Path | None = None,
+           data_dir: Path | None = None, progress=None) -> tuple[Run, pd.DataFrame]:
+    """Refit the models the new evidence touches (data + all evidence), reuse the other posteriors,
+    write a new run and return it with the milestone diff against the parent run."""
+    say = progress or (lambda msg: None)
+    t_start = time.perf_counter()
+    plan = plan_update(parent, data_dir)
+    before = load_run(plan.parent)
+    cfg_run = cfg or before_cfg(before.manifest)
+    models = build_models(before.manifest["models"], cfg_run, data_dir)
+    for n in plan.reuse:
+        models[n].attach(before.models[n].idata)
+        models[n].diagnostics = before.models[n].diagnostics
+    timings = fit_all(models, cfg_run, say, only=set(plan.refit))
+    for n in plan.reuse:
+        timings[n] = dict(before.manifest["timings"].get(n, {}), reused_from=before.manifest["run_id"])
+    run_ = finalize(models, cfg_run, timings, t_start, out_dir=out_dir or plan.parent.parent, data_dir=data_dir, say=say,
+                    extra_manifest={"parent_run": before.manifest["run_id"], "refit": plan.refit, "reused": plan.reuse,
+                                    "new_evidence": plan.new_evidence["id"].tolist()},
+                    diff_with=before.milestones)
+    return run_, milestone_diff(before.milestones, run_.milestones)
+
+
+def before_cfg(manifest: dict) -> RunConfig:
+    """The RunConfig a saved run was made with."""
+    d = dict(manifest["config"])
+    gate = config.GateThresholds(**d.pop("gate"))
+    return RunConfig(**d, gate=gate)

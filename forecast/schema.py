@@ -175,3 +175,14 @@ def describe(schema: TableSchema) -> Iterable[str]:
             f"[{'' if c.min is None else c.min}, {'' if c.max is None else c.max}]" if (c.min is not None or c.max is not None) else "")
         yield f"| {c.name} | {c.kind} | {'yes' if c.required else 'no'} | {rng} | {c.unit} | {c.description} |"
 
+
+
+def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed frame → CSV-ready text columns (ISO dates, 6 significant digits), the inverse of `validate`."""
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
+    return out

@@ -99,7 +99,40 @@ BENCHMARKS = TableSchema(
     key=("model", "benchmark", "source"),
 )
 
-TABLES: dict[str, TableSchema] = {t.name: t for t in (SCALING_RUNS, MODELS, ADOPTION_OBSERVATIONS, BENCHMARKS)}
+HARDWARE_PRECISIONS = ("tensor16", "fp32")
+
+HARDWARE = TableSchema(
+    name="hardware",
+    filename="hardware.csv",
+    description="ML accelerators (Epoch AI 'Machine Learning Hardware'): release date, peak FLOP/s by precision, launch price.",
+    columns=(
+        Column("hardware", "str", description="accelerator name as in Epoch"),
+        Column("manufacturer", "str", required=False),
+        Column("type", "str", required=False, description="Epoch type (GPU, TPU, NPU, ...)"),
+        Column("release_date", "date", min="2000-01-01"),
+        Column("flops_16bit", "float", required=False, min=1e9, max=1e18, unit="FLOP/s",
+               description="dense Tensor-FP16/BF16 peak (tensor/matrix units)"),
+        Column("flops_fp32", "float", required=False, min=1e9, max=1e18, unit="FLOP/s", description="FP32 (single precision) peak"),
+        Column("price_usd", "float", required=False, min=10.0, max=1e7, unit="USD", description="release (launch) price"),
+        Column("flops_per_dollar", "float", required=False, min=1e5, max=1e14, unit="FLOP/s per USD",
+               description="best ML precision FLOP/s (16-bit tensor if known, else FP32) / price_usd"),
+        Column("precision", "str", required=False, choices=HARDWARE_PRECISIONS,
+               description="which FLOP/s flops_per_dollar uses"),
+    ),
+    key=("hardware",),
+    checks=(
+        ("neither flops_16bit nor flops_fp32 given", lambda f: f["flops_16bit"].isna() & f["flops_fp32"].isna(), "flops_fp32"),
+        ("flops_per_dollar given without price_usd and precision",
+         lambda f: f["flops_per_dollar"].notna() & (f["price_usd"].isna() | f["precision"].isna()), "flops_per_dollar"),
+        ("flops_per_dollar differs from FLOP/s / price by more than 1%",
+         lambda f: (f["flops_per_dollar"].notna() & (
+             (f["flops_per_dollar"] * f["price_usd"]
+              / f["flops_16bit"].where(f["precision"] == "tensor16", f["flops_fp32"]) - 1).abs() > 0.01)).fillna(False).astype(bool),
+         "flops_per_dollar"),
+    ),
+)
+
+TABLES: dict[str, TableSchema] = {t.name: t for t in (SCALING_RUNS, MODELS, ADOPTION_OBSERVATIONS, BENCHMARKS, HARDWARE)}
 
 
 def table_path(name: str, data_dir: Path | None = None) -> Path:

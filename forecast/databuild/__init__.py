@@ -16,11 +16,11 @@ import pandas as pd
 from .. import config
 from ..errors import DataValidationError
 from ..io import atomic_write_csv, atomic_write_text, sha256_file
-from ..schema import describe, validate
+from ..schema import describe, format_frame, validate
 from ..tables import TABLES
 
 # builder modules, in build order (later builders may read earlier outputs from `built`)
-MODULES = ("scaling_runs", "models", "benchmarks", "adoption")
+MODULES = ("scaling_runs", "models", "benchmarks", "adoption", "hardware")
 
 
 @dataclasses.dataclass
@@ -84,19 +84,9 @@ def build_all(shared_data: str | Path, out_dir: str | Path | None = None, only: 
         built[b.table] = frame
         results[b.table] = (b, res, hashes)
     for table, frame in built.items():
-        atomic_write_csv(out_dir / TABLES[table].filename, _format(frame))
+        atomic_write_csv(out_dir / TABLES[table].filename, format_frame(frame))
     _write_sources(out_dir, results)
     return built
-
-
-def _format(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
-    return out
 
 
 def _write_sources(out_dir: Path, results: dict) -> None:

@@ -140,8 +140,10 @@ class Adoption(ForecastModel):
         if pd.isna(data_end):
             data_end = pd.Timestamp(self.cfg.as_of) if self.cfg.as_of else today
         sh = eli_used["share"].to_numpy(float)
+        rich = [tix[t] for t in techs if t in counted or t in growth]
         return {
             "frame": f, "techs": techs, "layers": layers,
+            "rich_idx": np.array(rich, dtype=int), "weak_idx": np.array([i for i in range(len(techs)) if i not in rich], dtype=int),
             "layer_idx": np.array([layers.index(reg[t].layer) for t in techs], dtype=int),
             "ref_date": ref,
             "count": {"tech": cnt["technology"].map(tix).to_numpy(int), "t": years_since(mid[cnt.index], ref),
@@ -183,7 +185,9 @@ class Adoption(ForecastModel):
         import pytensor.tensor as pt
 
         x = self.inputs
-        coords = {"tech": x["techs"], "layer": x["layers"]}
+        coords = {"tech": x["techs"], "layer": x["layers"], "tech_weak": [x["techs"][i] for i in x["weak_idx"]]}
+        if len(x["rich_idx"]):
+            coords["tech_data"] = [x["techs"][i] for i in x["rich_idx"]]
         if x["frame_pairs"]:
             coords["frame_pair"] = x["frame_pairs"]
         if x["eco_series"]:
@@ -200,11 +204,22 @@ class Adoption(ForecastModel):
             t0_sd = self.priors.rv("t0_tech_sd")
             lc_mu = self.priors.rv("logitc_layer_mean", dims="layer")
             lc_sd = self.priors.rv("logitc_tech_sd")
-            z_logr = pm.Normal("z_logr", 0.0, 1.0, dims="tech")
-            z_t0 = pm.Normal("z_t0", 0.0, 1.0, dims="tech")
+            rich, weak = x["rich_idx"], x["weak_idx"]
+
+            def mixed(name, mu, sd):
+                # non-centred for technologies the data barely inform; centred where counts or a growth
+                # series pin the parameter down (there the non-centred form is the funnel)
+                out = pt.zeros(len(x["techs"]))
+                z = pm.Normal(f"z_{name}", 0.0, 1.0, dims="tech_weak")
+                out = pt.set_subtensor(out[weak], mu[lix[weak]] + sd * z)
+                if len(rich):
+                    xc = pm.Normal(f"{name}_data", mu[lix[rich]], sd, dims="tech_data")
+                    out = pt.set_subtensor(out[rich], xc)
+                return out
+
+            r = pm.Deterministic("r", pt.exp(mixed("logr", logr_mu, logr_sd)), dims="tech")
+            t0 = pm.Deterministic("t0", mixed("t0", t0_mu, t0_sd), dims="tech")
             z_lc = pm.Normal("z_logitc", 0.0, 1.0, dims="tech")
-            r = pm.Deterministic("r", pt.exp(logr_mu[lix] + logr_sd * z_logr), dims="tech")
-            t0 = pm.Deterministic("t0", t0_mu[lix] + t0_sd * z_t0, dims="tech")
             lc = lc_mu[lix] + lc_sd * z_lc
             pm.Deterministic("ceiling", pm.math.sigmoid(lc), dims="tech")
 
