@@ -140,7 +140,7 @@ class Adoption(ForecastModel):
         if pd.isna(data_end):
             data_end = pd.Timestamp(self.cfg.as_of) if self.cfg.as_of else today
         sh = eli_used["share"].to_numpy(float)
-        rich = [tix[t] for t in techs if t in counted or t in growth]
+        rich = [tix[t] for t in techs if t in growth]  # centred: parameters a long growth series pins down
         return {
             "frame": f, "techs": techs, "layers": layers,
             "rich_idx": np.array(rich, dtype=int), "weak_idx": np.array([i for i in range(len(techs)) if i not in rich], dtype=int),
@@ -187,7 +187,7 @@ class Adoption(ForecastModel):
         x = self.inputs
         coords = {"tech": x["techs"], "layer": x["layers"], "tech_weak": [x["techs"][i] for i in x["weak_idx"]]}
         if len(x["rich_idx"]):
-            coords["tech_data"] = [x["techs"][i] for i in x["rich_idx"]]
+            coords["tech_growth"] = [x["techs"][i] for i in x["rich_idx"]]
         if x["frame_pairs"]:
             coords["frame_pair"] = x["frame_pairs"]
         if x["eco_series"]:
@@ -206,19 +206,20 @@ class Adoption(ForecastModel):
             lc_sd = self.priors.rv("logitc_tech_sd")
             rich, weak = x["rich_idx"], x["weak_idx"]
 
-            def mixed(name, mu, sd):
-                # non-centred for technologies the data barely inform; centred where counts or a growth
-                # series pin the parameter down (there the non-centred form is the funnel)
+            def mixed(name, mu, sd, prior):
+                # non-centred partial pooling for every technology except those with a growth series (MCP):
+                # their timing and steepness are pinned by the series and describe list dynamics, so they get
+                # the population prior of a layer mean, unpooled (pooling them made a funnel and would let a
+                # list's growth set the share curves of their layer siblings)
                 out = pt.zeros(len(x["techs"]))
                 z = pm.Normal(f"z_{name}", 0.0, 1.0, dims="tech_weak")
                 out = pt.set_subtensor(out[weak], mu[lix[weak]] + sd * z)
                 if len(rich):
-                    xc = pm.Normal(f"{name}_data", mu[lix[rich]], sd, dims="tech_data")
-                    out = pt.set_subtensor(out[rich], xc)
+                    out = pt.set_subtensor(out[rich], self.priors.rv(prior, name=f"{name}_growth", dims="tech_growth"))
                 return out
 
-            r = pm.Deterministic("r", pt.exp(mixed("logr", logr_mu, logr_sd)), dims="tech")
-            t0 = pm.Deterministic("t0", mixed("t0", t0_mu, t0_sd), dims="tech")
+            r = pm.Deterministic("r", pt.exp(mixed("logr", logr_mu, logr_sd, "logr_layer_mean")), dims="tech")
+            t0 = pm.Deterministic("t0", mixed("t0", t0_mu, t0_sd, "t0_layer_mean"), dims="tech")
             z_lc = pm.Normal("z_logitc", 0.0, 1.0, dims="tech")
             lc = lc_mu[lix] + lc_sd * z_lc
             pm.Deterministic("ceiling", pm.math.sigmoid(lc), dims="tech")

@@ -1,0 +1,184 @@
+"""ML hardware growth: peak FLOP/s by precision and FLOP/s per dollar against release date (Epoch AI).
+
+Performance (settings in priors/hardware.yaml). Each accelerator contributes one point per precision
+it reports — FP32 and dense 16-bit tensor (FP16/BF16 on matrix units) — and precision is a partially
+pooled group k:
+    log10 F_ik ~ StudentT(ν, a_k + g_k·(t_i − t_ref), σ_k),   g_k = μ_g + τ_g·z_k,  z_k ~ N(0, 1)
+(non-centred; the two groups share the growth hyper-mean μ_g). Price-performance is a separate
+robust regression on priced chips:
+    log10 (FLOP/s per USD)_i ~ StudentT(ν_p, a_p + δ_p·[16-bit]_i + g_p·(t_i − t_ref), σ_p)
+where δ_p shifts chips priced at 16-bit tensor FLOP/s (see data/SOURCES.md), so g_p is growth within
+a precision, not the one-off jump from adopting tensor units. Growth per year is reported as a
+fraction, 10^g − 1.
+
+Milestone `growth_at_least {series, per_year}`: series "flops" is the **16-bit tensor group's** slope
+(the precision ML training runs at and the one the AI Index 2025 43 %/yr figure refers to);
+"flops_fp32" the FP32 group's; "flops_per_dollar" the price-performance slope g_p.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .base import ForecastModel, quantile_row
+from .compute_trend import decimal_year
+
+GROUPS = ("fp32", "tensor16")  # index order of the precision group
+SERIES = {"flops": "tensor16", "flops_fp32": "fp32", "flops_per_dollar": "per_dollar"}
+
+
+class Hardware(ForecastModel):
+    """Peak FLOP/s of ML accelerators by precision (FP32, 16-bit tensor; partially pooled growth) and FLOP/s per dollar against release date, robust log-linear trends on Epoch AI's hardware table."""
+
+    name = "hardware"
+    title = "ML hardware performance and price-performance"
+    tables = ("hardware",)
+
+    # ---- data contract
+    def prepare(self, frames):
+        s = self.priors.settings
+        f = frames["hardware"]
+        f = f[f["release_date"] >= pd.Timestamp(s["start_date"])]
+        if self.cfg.as_of:
+            f = f[f["release_date"] < pd.Timestamp(self.cfg.as_of)]
+        f = f.sort_values("release_date").reset_index(drop=True)
+        t_ref = float(s["t_ref"])
+        t = decimal_year(f["release_date"]) - t_ref
+        perf = []
+        for k, (g, col) in enumerate(zip(GROUPS, ("flops_fp32", "flops_16bit"))):
+            ok = f[col].notna().to_numpy()
+            perf.append(pd.DataFrame({"hardware": f.loc[ok, "hardware"].to_numpy(), "release_date": f.loc[ok, "release_date"].to_numpy(),
+                                      "t": t[ok], "y": np.log10(f.loc[ok, col].to_numpy(float)), "group": k}))
+        perf = pd.concat(perf, ignore_index=True)
+        pr = f[f["flops_per_dollar"].notna()]
+        tp = decimal_year(pr["release_date"]) - t_ref
+        n_g = perf.groupby("group").size().reindex(range(len(GROUPS)), fill_value=0)
+        if (n_g < 3).any() or len(pr) < 3:
+            from ..errors import DataValidationError
+            raise DataValidationError(f"hardware: too few dated chips to fit (per precision {n_g.tolist()}, priced {len(pr)})",
+                                      file="hardware.csv")
+        return {
+            "frame": f, "perf": perf, "priced": pr.assign(t=tp, y=np.log10(pr["flops_per_dollar"].to_numpy(float))),
+            "t": perf["t"].to_numpy(float), "y": perf["y"].to_numpy(float), "g": perf["group"].to_numpy(int),
+            "tp": tp, "yp": np.log10(pr["flops_per_dollar"].to_numpy(float)),
+            "is16": (pr["precision"] == "tensor16").to_numpy(float),
+            "n_per_group": dict(zip(GROUPS, n_g.tolist())), "n_priced": len(pr),
+            "data_end": f["release_date"].max(),
+        }
+
+    # ---- priors + likelihood
+    def build_model(self):
+        import pymc as pm
+
+        x = self.inputs
+        P = self.priors
+        coords = {"precision": list(GROUPS)}
+        with pm.Model(coords=coords) as model:
+            t = pm.Data("t", x["t"])
+            y = pm.Data("y", x["y"])
+            grp = pm.Data("group", x["g"])
+            tp = pm.Data("tp", x["tp"])
+            yp = pm.Data("yp", x["yp"])
+            is16 = pm.Data("is16", x["is16"])
+            # performance: precision groups, non-centred growth around a shared hyper-mean
+            param = self.priors.settings.get("parameterization", "noncentred")
+            tau_g = P.rv("growth_tau")
+            if param == "centred":
+                mu_g = P.rv("growth_mu")
+                g = pm.Normal("growth_log10", mu_g, tau_g, dims="precision")
+            elif param == "noncentred":
+                mu_g = P.rv("growth_mu")
+                z = pm.Normal("growth_z", 0.0, 1.0, dims="precision")
+                g = pm.Deterministic("growth_log10", mu_g + tau_g * z, dims="precision")
+            else:  # "noncentred_mean": sample the groups' mean slope; mu_g is derived (same prior, Jacobian 1)
+                gbar = pm.Flat("growth_mean")
+                z = pm.ZeroSumNormal("growth_z", sigma=1.0, dims="precision")
+                zbar = pm.Normal("growth_zbar", 0.0, 1.0 / np.sqrt(len(GROUPS)))
+                mu_g = pm.Deterministic("growth_mu", gbar - tau_g * zbar)
+                pm.Potential("growth_mu_prior", pm.logp(getattr(pm, P["growth_mu"].distribution).dist(**P["growth_mu"].params), mu_g))
+                g = pm.Deterministic("growth_log10", gbar + tau_g * z, dims="precision")
+            a = P.rv("level", dims="precision")
+            sigma = P.rv("sigma", dims="precision")
+            nu = P.rv("nu")
+            pm.StudentT("obs", nu=nu, mu=a[grp] + g[grp] * t, sigma=sigma[grp], observed=y, shape=t.shape)
+            # price-performance
+            ap = P.rv("ppd_level")
+            dp = P.rv("ppd_tensor_offset")
+            gp = P.rv("ppd_growth_log10")
+            sp = P.rv("ppd_sigma")
+            nup = P.rv("ppd_nu")
+            pm.StudentT("obs_ppd", nu=nup, mu=ap + dp * is16 + gp * tp, sigma=sp, observed=yp, shape=tp.shape)
+            pm.Deterministic("growth_per_year", 10 ** g - 1, dims="precision")
+            pm.Deterministic("ppd_growth_per_year", 10 ** gp - 1)
+        return model
+
+    @property
+    def monitor(self):
+        return ["growth_mu", "growth_tau", "growth_z", "growth_log10", "level", "sigma", "nu",
+                "ppd_level", "ppd_tensor_offset", "ppd_growth_log10", "ppd_sigma", "ppd_nu"]
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        return self.inputs["data_end"]
+
+    # ---- derived quantities
+    def growth(self, series: str) -> np.ndarray:
+        """Posterior draws of growth per year as a fraction (10^slope − 1) for a milestone series name."""
+        if series not in SERIES:
+            raise KeyError(f"unknown hardware series {series!r}; valid: {', '.join(SERIES)}")
+        which = SERIES[series]
+        if which == "per_dollar":
+            return 10 ** self.draws("ppd_growth_log10") - 1
+        return 10 ** self.draws("growth_log10")[:, GROUPS.index(which)] - 1
+
+    def static(self, kind, params):
+        if kind != "growth_at_least":
+            return super().static(kind, params)
+        return self.growth(params["series"]) >= float(params["per_year"])
+
+    def trend_quantiles(self, series: str, dates: pd.DatetimeIndex, qs=(0.05, 0.5, 0.95)) -> np.ndarray:
+        """Quantiles of the trend line (log10 units) at dates: (len(qs), T). For per-dollar: at 16-bit pricing."""
+        t = decimal_year(dates) - float(self.priors.settings["t_ref"])
+        if SERIES[series] == "per_dollar":
+            mu = (self.draws("ppd_level") + self.draws("ppd_tensor_offset"))[:, None] + self.draws("ppd_growth_log10")[:, None] * t[None, :]
+        else:
+            k = GROUPS.index(SERIES[series])
+            mu = self.draws("level")[:, k, None] + self.draws("growth_log10")[:, k, None] * t[None, :]
+        return np.quantile(mu, qs, axis=0)
+
+    # ---- reporting
+    def summary(self):
+        s = self.priors.settings
+        claim = float(s["seed_claim_per_year"])
+        epoch = s.get("epoch_published", {})
+        x = self.inputs
+        rows = []
+        spec = [
+            ("flops", "16-bit tensor FLOP/s growth per year", f"+{claim:.0%}/yr (seed 000 §11.1, Stanford HAI AI Index 2025)",
+             f"Epoch published: {epoch.get('flops_16bit', '')}", x["n_per_group"]["tensor16"]),
+            ("flops_fp32", "FP32 FLOP/s growth per year", "", f"Epoch published: {epoch.get('flops_fp32', '')}", x["n_per_group"]["fp32"]),
+            ("flops_per_dollar", "FLOP/s per dollar growth per year", "seed 000 §11.1: 'price-performance improved markedly' (no figure)",
+             f"Epoch published: {epoch.get('flops_per_dollar', '')}", x["n_priced"]),
+        ]
+        for series, label, seed, epoch_note, n in spec:
+            gr = self.growth(series)
+            p = float((gr >= claim).mean())
+            rows.append(quantile_row(label, gr, seed, f"P(≥ +{claim:.0%}/yr) = {p:.2f}; {epoch_note}; n = {n} chips", fmt="{:+.1%}"))
+        for series in ("flops", "flops_per_dollar"):
+            gr = self.growth(series)
+            rows.append(quantile_row(f"doubling time, {'16-bit FLOP/s' if series == 'flops' else 'FLOP/s per $'} (years)",
+                                     np.log(2) / np.log1p(gr), fmt="{:.2f}"))
+        rows.append(quantile_row("shared growth hyper-mean (both precisions)", 10 ** self.draws("growth_mu") - 1, fmt="{:+.1%}"))
+        return rows
+
+    def figures(self):
+        from .. import plots
+        claim = float(self.priors.settings["seed_claim_per_year"])
+        epoch = self.priors.settings.get("epoch_published_values", {})
+        return {
+            "hardware_flops": plots.hardware_trends(self),
+            "hardware_price_performance": plots.hardware_price_performance(self),
+            "hardware_growth": plots.posterior_vs_claim(
+                self.growth("flops"), "16-bit tensor FLOP/s growth per year (fraction)",
+                {"seed / AI Index 2025": claim, **({"Epoch (16-bit)": float(epoch["flops_16bit"])} if "flops_16bit" in epoch else {})}),
+        }

@@ -1,0 +1,76 @@
+"""`forecast update` end to end on a copy of the project: new evidence → refit → diff; resolve → score."""
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from forecast import cli, config
+
+SMALL = ["--chains", "2", "--draws", "300", "--tune", "300", "--seed", "1234", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, fitted):
+    fitted("compute_trend"), fitted("scaling_law")  # compiled once per session
+    root = tmp_path_factory.mktemp("home")
+    shutil.copytree(config.project_root() / "data", root / "data")
+    shutil.copytree(config.project_root() / "priors", root / "priors")
+    (root / "data" / "evidence" / "evidence.csv").unlink(missing_ok=True)
+    (root / "data" / "resolutions.csv").unlink(missing_ok=True)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FORECAST_HOME", str(root))
+    assert cli.main(["run", "--models", "scaling_law", "compute_trend", *SMALL]) == 0
+    yield root
+    mp.undo()
+
+
+def test_update_refits_touched_models_and_prints_diff(home, capsys):
+    assert cli.main(["evidence", "add", "--kind", "release", "--model", "Hypothetical-2", "--organization", "Lab",
+                     "--compute", "2e27", "--date", "2026-10-01", "--source", "lab announcement"]) == 0
+    capsys.readouterr()
+    assert cli.main(["update", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "refit: compute_trend" in out and "reuse: scaling_law" in out
+    before = (home / "reports" / "latest").resolve()
+    assert cli.main(["update", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    after = (home / "reports" / "latest").resolve()
+    assert after != before and (after / "diff.csv").exists()
+    diff = pd.read_csv(after / "diff.csv")
+    man = json.loads((after / "manifest.json").read_text())
+    assert man["refit"] == ["compute_trend"] and man["reused"] == ["scaling_law"] and len(man["new_evidence"]) == 1
+    # the 1e27 milestone is now observed in the data (the release crossed it), so it left the forecast
+    ms = pd.read_json(after / "milestones.json").set_index("id")
+    assert ms.loc["compute-1e27", "status"] == "observed" and ms.loc["compute-1e27", "outcome"] == "yes"
+    assert "compute-1e27" in diff["id"].tolist() and "P before" in out
+    # the reused posterior is byte-identical in content
+    import arviz as az
+    a = az.from_netcdf(before / "scaling_law.nc").posterior["alpha"].values
+    b = az.from_netcdf(after / "scaling_law.nc").posterior["alpha"].values
+    assert (a == b).all()
+    assert cli.main(["history", "compute-1e28"]) == 0
+    assert capsys.readouterr().out.count("compute-1e28") >= 2
+
+
+def test_nothing_to_update(home, capsys):
+    assert cli.main(["update"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_resolve_scores_with_last_prior_forecast(home, capsys):
+    hist = pd.read_csv(home / "reports" / "history.csv")
+    p = float(hist[hist["milestone"] == "compute-1e28"]["p_by_target"].iloc[-1])
+    assert cli.main(["resolve", "compute-1e28", "--outcome", "no", "--date", "2026-11-01", "--source", "test"]) == 0
+    out = capsys.readouterr().out
+    assert "compute-1e28" in out and "mean Brier" in out
+    from forecast.milestones import load_milestones, score_resolutions
+    from forecast.runs import load_history
+    s = score_resolutions(load_history()).set_index("id")
+    assert s.loc["compute-1e28", "p"] == pytest.approx(p)
+    assert s.loc["compute-1e28", "brier"] == pytest.approx(p ** 2)
+    m = {x.id: x for x in load_milestones()}["compute-1e28"]
+    assert m.status == "resolved" and m.resolution.outcome == "no"
+    assert cli.main(["resolve", "compute-1e99", "--outcome", "no", "--date", "2026-11-01", "--source", "x"]) != 0
+    assert cli.main(["resolve", "compute-1e28", "--outcome", "no", "--date", "2027-11-01", "--source", "x"]) != 0
+    assert "unknown milestone" in capsys.readouterr().err
