@@ -200,3 +200,137 @@ def doubling_time_posteriors(frontier: np.ndarray, typical: np.ndarray, claims: 
     ax.set_yticks([])
     ax.legend(fontsize=7.5, frameon=False)
     return fig
+
+
+# ---------------------------------------------------------------- adoption and convergence
+
+_LEVEL_COLORS = {"L0": "#f2e6e6", "L1": "#f6efdd", "L2": "#e8f0dc", "L3": "#dcebf2", "L4": "#e4e0f2"}
+_LEVEL_CMAP = ["#d9a6a6", "#e6cf94", "#b7d39a", "#92c2dd", "#a89cd6"]
+
+
+def _grid(n: int, ncols: int = 3, panel=(3.6, 2.6)):
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows + 0.6), layout="constrained", squeeze=False)
+    for a in axes.ravel()[n:]:
+        a.set_axis_off()
+    return fig, axes.ravel()
+
+
+def adoption_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None, legend: bool = True):
+    """One technology's share s(t): posterior median and 80% band, observed k/n (size ∝ n) and elicited intervals."""
+    fig, ax = _ax(ax, (6.0, 3.6))
+    x = model.inputs
+    s = model.share_paths(tech, dates)
+    lo, med, hi = np.quantile(s, [0.1, 0.5, 0.9], axis=0)
+    ax.fill_between(dates, lo, hi, color="#4c72b0", alpha=0.25, lw=0, label="share, 80% interval")
+    ax.plot(dates, med, color="#4c72b0", lw=1.8, label="share, median")
+    cnt = x["count"]["rows"]
+    cnt = cnt[cnt["technology"] == tech]
+    ref = model.priors.settings["reference_series"]
+    for ser, g in cnt.groupby("series"):
+        mid = g["period_start"] + (g["period_end"] - g["period_start"]) / 2
+        filled = ser == ref
+        ax.scatter(mid, g["k"] / g["n"], s=6 + 4 * g["n"].astype(float), facecolors="#1f3a66" if filled else "none",
+                   edgecolors="#1f3a66", lw=1, alpha=0.8, label=f"k/n, {ser}" + (" (reference)" if filled else ""), zorder=3)
+    for rows, color, lab in ((x["elicited"]["rows"], "#c44e52", "elicited share, 80% interval"),
+                             (x["held_out"], "#dd8452", "seed claim (held out, tested)")):
+        e = rows[rows["technology"] == tech]
+        if len(e):
+            mid = e["period_start"] + (e["period_end"] - e["period_start"]) / 2
+            ax.errorbar(mid, e["share"], yerr=[e["share"] - e["share_lo"], e["share_hi"] - e["share"]], fmt="D", ms=5,
+                        color=color, capsize=3, lw=1.5, label=lab, zorder=4)
+    kind = ("counted" if tech in x["counted_techs"] else "growth series (timing only)" if tech in x["growth_techs"]
+            else "elicited only" if tech in x["elicited_only_techs"] else "no data: layer prior")
+    ax.axvline(model.data_end, color="0.5", lw=0.8, ls=":")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"{tech} ({kind})", fontsize=9)
+    ax.set_ylabel("share of new models", fontsize=8)
+    ax.tick_params(labelsize=7)
+    if legend:
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return fig
+
+
+def adoption_grid(model, techs, dates: pd.DatetimeIndex, title: str = "", ax=None):
+    """Small multiples of `adoption_fan`, one panel per technology; `ax` may be a sequence of axes."""
+    if ax is None:
+        fig, axes = _grid(len(techs))
+    else:
+        axes = np.ravel(ax)
+        fig = axes[0].figure
+    for a, tech in zip(axes, techs):
+        adoption_fan(model, tech, dates, ax=a, legend=False)
+    handles, labels = {}, {}
+    for a in axes[:len(techs)]:
+        for h, lab in zip(*a.get_legend_handles_labels()):
+            labels.setdefault(lab, h)
+    if labels:
+        fig.legend(list(labels.values()), list(labels.keys()), loc="outside lower center", ncols=3, fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(f"{title}: median and 80% band; dotted line = data end", fontsize=10)
+    return fig
+
+
+def convergence_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None):
+    """C(t) for one technology: median and 80% band over the level bands; the seed's point claim as a star."""
+    fig, ax = _ax(ax, (6.0, 3.6))
+    lv = model.levels
+    for lid, lo_, hi_ in zip(lv.ids, lv.lower, lv.upper):
+        ax.axhspan(lo_, hi_, color=_LEVEL_COLORS[lid], lw=0, zorder=0)
+        ax.annotate(lid, (1.0, (lo_ + hi_) / 2), xycoords=("axes fraction", "data"), xytext=(2, 0), textcoords="offset points",
+                    fontsize=7, va="center", color="0.35")
+    c = model.c_paths(tech, dates)
+    lo, med, hi = np.quantile(c, [0.1, 0.5, 0.9], axis=0)
+    ax.fill_between(dates, lo, hi, color="#4c72b0", alpha=0.3, lw=0, label="C, 80% interval")
+    ax.plot(dates, med, color="#1f3a66", lw=1.8, label="C, median")
+    t = model.registry[tech]
+    snap = model.inputs["snapshot"]
+    if t.seed_convergence is not None:
+        ax.plot(snap, t.seed_convergence, marker="*", ms=11, color="#c44e52", zorder=5, label=f"seed: {t.seed_level} ({t.seed_convergence:g})")
+    elif t.seed_level:
+        j = lv.index(t.seed_level)
+        ax.plot([snap, snap], [lv.lower[j], lv.upper[j]], color="#c44e52", lw=3, zorder=5, label=f"seed: {t.seed_level} (no %)")
+    ax.set_ylim(0, 1)
+    ax.set_title(tech, fontsize=9)
+    ax.set_ylabel("convergence C", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=6.5, frameon=False, loc="lower right")
+    return fig
+
+
+def convergence_grid(model, techs, dates: pd.DatetimeIndex, ax=None):
+    """Small multiples of `convergence_fan`, one panel per technology; `ax` may be a sequence of axes."""
+    if ax is None:
+        fig, axes = _grid(len(techs), ncols=4, panel=(3.3, 2.4))
+    else:
+        axes = np.ravel(ax)
+        fig = axes[0].figure
+    for a, tech in zip(axes, techs):
+        convergence_fan(model, tech, dates, ax=a)
+    fig.suptitle(f"Convergence degree C(t) ({model.inputs['formula']} formula) with level bands; star/bar = seed's claim on "
+                 f"{model.inputs['snapshot'].date()}", fontsize=10)
+    return fig
+
+
+def level_heatmap(model, techs, years, ax=None):
+    """Technology × year: the most probable level on 31 December, annotated with its probability."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    fig, ax = _ax(ax, (1.0 + 0.95 * len(years), 0.9 + 0.34 * len(techs)))
+    dates = pd.DatetimeIndex([f"{y}-12-31" for y in years])
+    best = np.zeros((len(techs), len(years)), dtype=int)
+    prob = np.zeros_like(best, dtype=float)
+    for i, tech in enumerate(techs):
+        lv = model.level_paths(tech, dates)
+        p = np.stack([(lv == j).mean(axis=0) for j in range(len(model.levels.ids))])  # (levels, years)
+        best[i] = p.argmax(axis=0)
+        prob[i] = p.max(axis=0)
+    cmap = ListedColormap(_LEVEL_CMAP)
+    ax.imshow(best, cmap=cmap, norm=BoundaryNorm(np.arange(-0.5, 5.5), cmap.N), aspect="auto")
+    for i in range(len(techs)):
+        for j in range(len(years)):
+            ax.text(j, i, f"{model.levels.ids[best[i, j]]}\n{prob[i, j]:.2f}", ha="center", va="center", fontsize=6.5)
+    ax.set_xticks(range(len(years)), [str(y) for y in years], fontsize=8)
+    ax.set_yticks(range(len(techs)), [f"{t} (seed {model.registry[t].seed_level or '–'})" for t in techs], fontsize=7.5)
+    ax.set_title("Most probable level on 31 December (with its probability)", fontsize=10)
+    return fig

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from .adoption import Adoption
 from .compute_trend import ComputeTrend
+from .convergence import Convergence
 from .scaling_law import ScalingLaw
 
-REGISTRY = {cls.name: cls for cls in (ScalingLaw, ComputeTrend, Adoption)}
+REGISTRY = {cls.name: cls for cls in (ScalingLaw, ComputeTrend, Adoption, Convergence)}
 
-__all__ = ["REGISTRY", "ScalingLaw", "ComputeTrend", "Adoption"]
+__all__ = ["REGISTRY", "ScalingLaw", "ComputeTrend", "Adoption", "Convergence"]

@@ -4,7 +4,7 @@ Performance (settings in priors/hardware.yaml). Each accelerator contributes one
 it reports — FP32 and dense 16-bit tensor (FP16/BF16 on matrix units) — and precision is a partially
 pooled group k:
     log10 F_ik ~ StudentT(ν, a_k + g_k·(t_i − t_ref), σ_k),   g_k = μ_g + τ_g·z_k,  z_k ~ N(0, 1)
-(non-centred; the two groups share the growth hyper-mean μ_g). Price-performance is a separate
+(non-centred; the two groups share the growth hyper-mean μ_g; by default the sampler works on the groups' mean slope and a zero-sum z, μ_g derived — see `parameterization` in the YAML). Price-performance is a separate
 robust regression on priced chips:
     log10 (FLOP/s per USD)_i ~ StudentT(ν_p, a_p + δ_p·[16-bit]_i + g_p·(t_i − t_ref), σ_p)
 where δ_p shifts chips priced at 16-bit tensor FLOP/s (see data/SOURCES.md), so g_p is growth within
@@ -81,7 +81,7 @@ class Hardware(ForecastModel):
             yp = pm.Data("yp", x["yp"])
             is16 = pm.Data("is16", x["is16"])
             # performance: precision groups, non-centred growth around a shared hyper-mean
-            param = self.priors.settings.get("parameterization", "noncentred")
+            param = self.priors.settings.get("parameterization", "noncentred_mean")
             tau_g = P.rv("growth_tau")
             if param == "centred":
                 mu_g = P.rv("growth_mu")
@@ -114,7 +114,9 @@ class Hardware(ForecastModel):
 
     @property
     def monitor(self):
-        return ["growth_mu", "growth_tau", "growth_z", "growth_log10", "level", "sigma", "nu",
+        param = self.priors.settings.get("parameterization", "noncentred_mean")
+        extra = {"centred": [], "noncentred": ["growth_z"], "noncentred_mean": ["growth_mean", "growth_z", "growth_zbar"]}[param]
+        return ["growth_mu", "growth_tau", *extra, "growth_log10", "level", "sigma", "nu",
                 "ppd_level", "ppd_tensor_offset", "ppd_growth_log10", "ppd_sigma", "ppd_nu"]
 
     @property

@@ -1,0 +1,183 @@
+"""Convergence degree C_k(t) and pyramid level of each technology (seed 003 §三 3.1, §四 3.1).
+
+    C_k(t) = w_A·A_k(t) + w_S·S_k + w_K·(1 − K_k)            (three_term, default; weights 0.4/0.3/0.3)
+    C_k(t) = w_A·A_k(t) + w_S·S_k + w_K·(1 − K_k) + w_M·M_k  (four_term; 0.3/0.3/0.2/0.2)
+
+selected by `settings.formula` in priors/convergence.yaml, weights read from priors/levels.yaml `formula:`.
+A_k(t) is the adoption share path of the fitted `adoption` model, paired draw by draw with this model's
+draws (tiled / permuted deterministically from cfg.seed when the draw counts differ). Standardization S_k,
+controversy K_k and maturity M_k are Beta priors per technology from priors/technologies.yaml (seed values,
+widened). No judgement evidence on S/K/M exists yet, so this PyMC model samples them from their priors (a
+valid fit whose posterior equals the prior); evidence rows can later add likelihood terms to the same graph.
+
+The level is the band of priors/levels.yaml containing C, bands (lower, upper] with L0 closed at 0:
+`level_at_least` is C > lower bound of the target band (level index ≥ target); `level_is` is level == target.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import PriorSpecError
+from ..milestones import first_passage_index
+from ..technologies import COMPONENTS, convergence_degree, level_index, load_levels
+from .adoption import registry_for
+from .base import ForecastModel, quantile_row
+
+
+class Convergence(ForecastModel):
+    """Convergence degree C(t) = weighted adoption, standardization and (1 − controversy) per technology (seed 003), with the level bands of priors/levels.yaml; adoption paths come from the adoption model draw by draw."""
+
+    name = "convergence"
+    title = "Convergence degree and level"
+    tables = ("adoption_observations",)
+    requires = ("adoption",)
+
+    # ---- data contract
+    def prepare(self, frames):
+        from pathlib import Path
+        s = self.priors.settings
+        self.registry = registry_for(self.priors.file)
+        pdir = Path(self.priors.file).parent
+        self.levels = load_levels(pdir if (pdir / "levels.yaml").exists() else None)
+        formula = s.get("formula", "three_term")
+        if formula not in self.levels.formulas:
+            raise PriorSpecError(f"formula {formula!r} not in {self.levels.file}; valid: {', '.join(self.levels.formulas)}",
+                                 file=self.priors.file, key="settings.formula")
+        weights = self.levels.formulas[formula]
+        techs = self.registry.ids
+        comps = [c for c in COMPONENTS if c != "maturity" or weights.get("maturity")]
+        ab = {c: np.array([[self.registry[t].priors[c].params["alpha"], self.registry[t].priors[c].params["beta"]] for t in techs])
+              for c in comps}
+        f = frames["adoption_observations"]
+        if self.cfg.as_of:
+            f = f[f["period_end"] < pd.Timestamp(self.cfg.as_of)]
+        nonel = f[f["kind"] != "elicited"]
+        data_end = (nonel if len(nonel) else f)["period_end"].max()
+        return {"techs": techs, "formula": formula, "weights": weights, "components": comps, "ab": ab,
+                "snapshot": pd.Timestamp(s["snapshot_date"]), "data_end": pd.Timestamp(data_end)}
+
+    def config_hash(self) -> str:
+        import hashlib
+        return hashlib.sha256((super().config_hash() + self.registry.sha256 + self.levels.sha256).encode()).hexdigest()
+
+    # ---- priors (+ likelihood once evidence exists)
+    def build_model(self):
+        import pymc as pm
+        x = self.inputs
+        with pm.Model(coords={"tech": x["techs"]}) as model:
+            for c in x["components"]:
+                pm.Beta(c, alpha=x["ab"][c][:, 0], beta=x["ab"][c][:, 1], dims="tech")
+        return model
+
+    @property
+    def monitor(self):
+        return list(self.inputs["components"])
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        up = self.upstream.get("adoption")
+        return up.data_end if up is not None else self.inputs["data_end"]
+
+    # ---- derived quantities
+    def _tech_index(self, tech: str) -> int:
+        if tech not in self.inputs["techs"]:
+            raise KeyError(f"convergence: technology {tech!r} is not in the registry ({self.registry.file}); "
+                           f"known: {', '.join(self.inputs['techs'])}")
+        return self.inputs["techs"].index(tech)
+
+    def _components(self) -> dict:
+        cache = self.__dict__.setdefault("_comp_cache", {})
+        key = id(self.idata)
+        if key not in cache:
+            cache.clear()
+            cache[key] = {c: self.draws(c) for c in self.inputs["components"]}
+        return cache[key]
+
+    def pair_index(self, n_adoption: int, n_self: int) -> np.ndarray:
+        """Which adoption draw pairs with each of this model's draws: identity when the counts match,
+        else a seed-determined permutation tiled to length n_self."""
+        if n_adoption == n_self:
+            return np.arange(n_self)
+        rng = np.random.default_rng([int(self.cfg.seed), 7])
+        return np.resize(rng.permutation(n_adoption), n_self)
+
+    def adoption_paths(self, tech: str, dates) -> np.ndarray:
+        up = self.upstream.get("adoption")
+        if up is None or up.idata is None:
+            raise RuntimeError("convergence needs the fitted adoption model in self.upstream['adoption']")
+        a = up.share_paths(tech, dates)
+        n = len(self._components()[self.inputs["components"][0]])
+        return a[self.pair_index(a.shape[0], n)]
+
+    def c_paths(self, tech: str, dates) -> np.ndarray:
+        """Convergence degree C_k(t) per draw: (draws, T) in [0, 1]."""
+        k = self._tech_index(tech)
+        dates = pd.DatetimeIndex(pd.to_datetime(dates))
+        comp = {c: v[:, k][:, None] for c, v in self._components().items()}
+        a = self.adoption_paths(tech, dates)
+        return convergence_degree(self.inputs["weights"], a, comp["standardization"], comp["controversy"], comp.get("maturity"))
+
+    def level_paths(self, tech: str, dates) -> np.ndarray:
+        """Level index (0 = L0 … 4 = L4) per draw and date."""
+        return level_index(self.c_paths(tech, dates), self.levels.lower)
+
+    def paths(self, kind, params, dates, rng):
+        if kind not in ("level_at_least", "level_is"):
+            return super().paths(kind, params, dates, rng)
+        lv = self.level_paths(params["tech"], dates)
+        j = self.levels.index(params["level"])
+        return lv >= j if kind == "level_at_least" else lv == j
+
+    def level_probabilities(self, tech: str, date) -> dict[str, float]:
+        lv = self.level_paths(tech, pd.DatetimeIndex([pd.Timestamp(date)]))[:, 0]
+        return {lid: float((lv == j).mean()) for j, lid in enumerate(self.levels.ids)}
+
+    def transition_dates(self, tech: str, dates) -> dict[str, np.ndarray]:
+        """Per level L1…L4: the first grid date each draw is at or above it (NaT if never on the grid)."""
+        dates = pd.DatetimeIndex(pd.to_datetime(dates))
+        lv = self.level_paths(tech, dates)
+        out = {}
+        for j, lid in enumerate(self.levels.ids[1:], start=1):
+            idx = first_passage_index(lv >= j)
+            d = np.full(idx.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+            d[idx >= 0] = dates.to_numpy()[idx[idx >= 0]]
+            out[lid] = d
+        return out
+
+    # ---- reporting
+    def summary(self):
+        x = self.inputs
+        when = x["snapshot"]
+        rows = []
+        for tech in x["techs"]:
+            t = self.registry[tech]
+            probs = self.level_probabilities(tech, when)
+            best = max(probs, key=probs.get)
+            seed_lv = t.seed_level
+            claim = "" if seed_lv is None else (f"{seed_lv}" + (f" ({100 * t.seed_convergence:.0f}%)" if t.seed_convergence is not None else ""))
+            if seed_lv is None:
+                note = f"no seed level (prior level {t.prior_level})"
+            elif best == seed_lv:
+                note = f"agrees with the seed (P(seed level) = {probs[seed_lv]:.2f})"
+            else:
+                note = f"DIFFERS from the seed: P({seed_lv}) = {probs[seed_lv]:.2f}"
+            rows.append({"quantity": f"{tech}: most probable level on {when.date()}", "median": f"{best} (P={probs[best]:.2f})",
+                         "q05": "", "q95": "", "seed_claim": claim, "note": note,
+                         "values": (float(self.levels.index(best)), float(probs[best]), float("nan"))})
+            c = self.c_paths(tech, pd.DatetimeIndex([when]))[:, 0]
+            rows.append(quantile_row(f"{tech}: convergence degree C on {when.date()}", c,
+                                     "" if t.seed_convergence is None else f"{t.seed_convergence:g}",
+                                     f"{x['formula']} formula", fmt="{:.2f}"))
+        return rows
+
+    def figures(self):
+        from .. import plots
+        s = self.priors.settings
+        dates = pd.date_range(s["plot_start"], s["plot_end"], freq="ME")
+        years = list(range(int(s["heatmap_years"][0]), int(s["heatmap_years"][1]) + 1))
+        techs = self.inputs["techs"]
+        return {
+            "convergence_fans": plots.convergence_grid(self, techs, dates),
+            "convergence_levels": plots.level_heatmap(self, techs, years),
+        }

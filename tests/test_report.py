@@ -1,0 +1,73 @@
+"""Report rendering from fitted models (no extra sampling) and a real headless-browser check of report.html."""
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def report_run(tmp_path_factory, fitted, small_cfg):
+    from forecast.runs import finalize
+    models = {n: fitted(n) for n in ("scaling_law", "compute_trend")}
+    out = tmp_path_factory.mktemp("rep")
+    return finalize(models, small_cfg, {n: {"total_s": 0.0} for n in models}, time.perf_counter(), out_dir=out)
+
+
+def test_all_formats_written(report_run):
+    p = report_run.path
+    html = (p / "report.html").read_text()
+    md = (p / "report.md").read_text()
+    js = json.loads((p / "report.json").read_text())
+    assert 'id="milestone-table"' in html and "data:image/png;base64," in html
+    assert "src=\"figures/" not in html and "http://" not in html and "https://" not in html  # self-contained
+    assert "## Milestones" in md and "figures/gantt.png" in md
+    assert js["run_id"] == report_run.manifest["run_id"] and js["milestones"]
+    ids = {m["id"] for m in js["milestones"]}
+    assert {"compute-1e27", "compute-1e28"} <= ids
+    for fig in ("gantt", "compute_fan", "scaling_fit"):
+        assert (p / "figures" / f"{fig}.png").stat().st_size > 5000 and (p / "figures" / f"{fig}.svg").exists()
+    assert html.count("<img") == html.count('alt="')  # every figure has alt text
+
+
+def test_report_rerender_is_fast_and_stable(report_run):
+    from forecast.report import render_all
+    from forecast.runs import load_run
+    t0 = time.perf_counter()
+    run = load_run(report_run.path)
+    render_all(run, run.path)
+    assert time.perf_counter() - t0 < 60
+    assert json.loads((run.path / "report.json").read_text())["milestones"] == json.loads(
+        (report_run.path / "milestones.json").read_text())
+
+
+@pytest.mark.browser
+def test_report_in_headless_chromium(report_run):
+    if not CHROMIUM:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("chromium not installed (apt-get install chromium); CI installs it")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    html = report_run.path / "report.html"
+    errors, requests = [], []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.goto(html.as_uri(), wait_until="load")
+        assert page.locator("#milestone-table tbody tr").count() >= 50
+        gantt = page.locator("#gantt-figure img")
+        assert gantt.count() == 1
+        assert gantt.evaluate("img => img.complete && img.naturalWidth > 300")
+        page.screenshot(path=str(report_run.path / "screenshot.png"), full_page=True)
+        browser.close()
+    assert errors == [] and requests == []
+    assert (report_run.path / "screenshot.png").stat().st_size > 20000
