@@ -237,7 +237,8 @@ class Market(ForecastModel):
                                       f"{x['lag_cut'].date()}; {int(cnt['lagged'].sum())} later quarters excluded (reporting lag {s['lag_months']} months)"))
         # seed's 200+ → 15 beside the data
         lo = x["language_orgs"]
-        q4 = cnt[cnt["quarter_end"].dt.month == 12].set_index(cnt["quarter_end"].dt.year)["count"]
+        dec = cnt[cnt["quarter_end"].dt.month == 12]
+        q4 = pd.Series(dec["count"].to_numpy(), index=dec["quarter_end"].dt.year.to_numpy())
         for y, claim in ((2023, "200+ players (seed 000 §三)"), (2025, "15 mainstream players (seed 000 §三)")):
             n_lang = int(lo.get(y, 0))
             n_def = int(q4.get(y, -1))
