@@ -169,6 +169,18 @@ def cmd_history(a) -> int:
     return 0
 
 
+def cmd_backtest(a) -> int:
+    from .backtest import run_backtest
+    cfg = RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune, sampler=a.sampler)
+    t0 = time.perf_counter()
+    path, summary = run_backtest(a.as_of, a.models, cfg, jobs=a.jobs, out_dir=a.out, progress=_progress(a.quiet))
+    import pandas as pd
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"\nwrote {path} in {time.perf_counter() - t0:.0f}s")
+    return 0
+
+
 def cmd_data_build(a) -> int:
     from .databuild import build_all
     built = build_all(a.source, a.out, only=a.only)
@@ -228,6 +240,12 @@ def parser() -> argparse.ArgumentParser:
     hi = sub.add_parser("history", help="each milestone's probability across runs")
     hi.add_argument("id", nargs="?")
     hi.set_defaults(func=cmd_history)
+    bt = sub.add_parser("backtest", help="rolling-origin hindcasts scored against naive baselines")
+    _add_sampling(bt)
+    bt.add_argument("--as-of", dest="as_of", action="append", default=None,
+                    help="origin date (repeatable); default every six months from 2023-01-01")
+    bt.add_argument("--jobs", type=int, default=1, help="origins fitted in parallel processes")
+    bt.set_defaults(func=cmd_backtest)
     d = sub.add_parser("data", help="curated data tables")
     dsub = d.add_subparsers(dest="data_command", required=True)
     b = dsub.add_parser("build", help="rebuild data/*.csv and data/SOURCES.md from ../shared/data")

@@ -77,15 +77,20 @@ def score_table(draws, y, discrete: bool = False, rng=None) -> dict[str, np.ndar
 
 # ---------------------------------------------------------------- naive baselines (draw-based, same scoring)
 
-def persistence_draws(history_t, history_y, target_t, n_draws: int, rng: np.random.Generator) -> np.ndarray:
-    """Last value carried forward; spread from the historical changes scaled by √horizon (random walk)."""
+def persistence_draws(history_t, history_y, target_t, n_draws: int, rng: np.random.Generator,
+                      window: float = 1.0) -> np.ndarray:
+    """No-change forecast: the mean of the last `window` years of history carried forward.
+
+    Spread: the scatter within that window, growing like a random walk, s·√(1 + h) for h years ahead
+    (irregularly spaced series such as model releases have no natural step to difference)."""
     t, y = np.asarray(history_t, float), np.asarray(history_y, float)
-    order = np.argsort(t)
-    t, y = t[order], y[order]
-    steps = np.diff(y) / np.sqrt(np.maximum(np.diff(t), 1e-6))
-    scale = np.std(steps, ddof=1) if steps.size > 1 else max(abs(y[-1]) * 0.1, 1e-3)
-    h = np.maximum(np.asarray(target_t, float) - t[-1], 0.0)
-    return y[-1] + scale * np.sqrt(h)[None, :] * rng.standard_normal((n_draws, h.size))
+    recent = y[t >= t.max() - window]
+    if recent.size < 2:
+        recent = y[np.argsort(t)[-3:]]
+    centre = recent.mean()
+    scale = recent.std(ddof=1) if recent.size > 1 and recent.std(ddof=1) > 0 else max(abs(centre) * 0.05, 1e-3)
+    h = np.maximum(np.asarray(target_t, float) - t.max(), 0.0)
+    return centre + scale * np.sqrt(1.0 + h)[None, :] * rng.standard_normal((n_draws, h.size))
 
 
 def linear_trend_draws(history_t, history_y, target_t, n_draws: int, rng: np.random.Generator) -> np.ndarray:

@@ -334,3 +334,65 @@ def level_heatmap(model, techs, years, ax=None):
     ax.set_yticks(range(len(techs)), [f"{t} (seed {model.registry[t].seed_level or '–'})" for t in techs], fontsize=7.5)
     ax.set_title("Most probable level on 31 December (with its probability)", fontsize=10)
     return fig
+
+
+def hardware_trends(model, ax=None):
+    """Peak FLOP/s of ML accelerators by precision (FP32, 16-bit tensor) with posterior trend bands (90%)."""
+    fig, ax = _ax(ax, (8.0, 4.5))
+    perf = model.inputs["perf"]
+    span = pd.date_range(perf["release_date"].min(), model.data_end + pd.DateOffset(months=6), freq="QE")
+    for k, (series, label, color) in enumerate((("flops_fp32", "FP32", "#4c72b0"), ("flops", "16-bit tensor", "#dd8452"))):
+        p = perf[perf["group"] == k]
+        ax.scatter(p["release_date"], p["y"], s=12, color=color, alpha=0.7, label=f"{label} ({len(p)} chips)")
+        first = p["release_date"].min()
+        d = span[span >= first]
+        q = model.trend_quantiles(series, d)
+        g = np.quantile(model.growth(series), [0.5, 0.05, 0.95])
+        ax.fill_between(d, q[0], q[2], color=color, alpha=0.2)
+        ax.plot(d, q[1], color=color, lw=1.8, label=f"{label} trend: {g[0]:+.0%}/yr (90% {g[1]:+.0%} to {g[2]:+.0%})")
+    ax.set_ylabel("log10 peak FLOP/s")
+    ax.set_title("ML hardware performance (Epoch AI): observed chips and robust trends, 90% bands")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return fig
+
+
+def hardware_price_performance(model, ax=None):
+    """FLOP/s per launch-price dollar with the posterior trend band (90%, at 16-bit tensor pricing)."""
+    fig, ax = _ax(ax, (8.0, 4.5))
+    pr = model.inputs["priced"]
+    for prec, color, label in (("fp32", "#4c72b0", "priced at FP32"), ("tensor16", "#dd8452", "priced at 16-bit tensor")):
+        p = pr[pr["precision"] == prec]
+        ax.scatter(p["release_date"], p["y"], s=14, color=color, alpha=0.75, label=f"{label} ({len(p)})")
+    d = pd.date_range(pr["release_date"].min(), model.data_end + pd.DateOffset(months=6), freq="QE")
+    q = model.trend_quantiles("flops_per_dollar", d)
+    g = np.quantile(model.growth("flops_per_dollar"), [0.5, 0.05, 0.95])
+    ax.fill_between(d, q[0], q[2], color="#dd8452", alpha=0.2)
+    ax.plot(d, q[1], color="#dd8452", lw=1.8, label=f"trend (16-bit pricing): {g[0]:+.0%}/yr (90% {g[1]:+.0%} to {g[2]:+.0%})")
+    ax.set_ylabel("log10 FLOP/s per USD (launch price)")
+    ax.set_title("ML hardware price-performance (Epoch AI)")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return fig
+
+
+def market_fan(model, dates: pd.DatetimeIndex, counts: np.ndarray, band=(3, 5), ax=None):
+    """Providers per quarter (lag-excluded quarters hollow) with the posterior predictive fan and the seed's band."""
+    fig, ax = _ax(ax, (8.0, 4.5))
+    c = model.inputs["counts"]
+    inc = c[~c["lagged"]]
+    lag = c[c["lagged"]]
+    ax.axhspan(band[0] - 0.5, band[1] + 0.5, color="#55a868", alpha=0.15, label=f"seed: {band[0]}-{band[1]} providers")
+    ax.plot(inc["quarter_end"], inc["count"], "o-", color="#4c72b0", ms=4, lw=1, label="providers per quarter (fitted)")
+    ax.plot(lag["quarter_end"], lag["count"], "o", mfc="none", color="#4c72b0", ms=6,
+            label="within reporting lag: under-counted, not fitted")
+    for lo, hi, a in ((0.05, 0.95, 0.18), (0.25, 0.75, 0.3)):
+        ql, qh = np.quantile(counts, [lo, hi], axis=0)
+        ax.fill_between(dates, ql, qh, color="#dd8452", alpha=a, step="mid", lw=0,
+                        label=f"posterior predictive {int(round((hi - lo) * 100))}%")
+    ax.plot(dates, np.median(counts, axis=0), color="#dd8452", lw=1.5, ls="--", label="posterior predictive median")
+    ax.axvline(model.inputs["lag_cut"], color="0.5", lw=0.8, ls=":")
+    ax.annotate("lag cut", (model.inputs["lag_cut"], ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points", fontsize=8)
+    ax.set_yscale("symlog", linthresh=10)
+    ax.set_ylabel("foundation-model providers")
+    ax.set_title(f"Providers: {model.definition_text()}", fontsize=9)
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return fig

@@ -46,6 +46,6 @@ def test_baselines_centre_and_width():
     lin = ev.linear_trend_draws(t, y + rng.normal(0, 0.1, 10), [12.0], 4000, rng)
     assert np.median(lin) == pytest.approx(25.0, abs=0.3)
     noisy = y + rng.normal(0, 0.5, 10)
-    per = ev.persistence_draws(t, noisy, [12.0, 20.0], 4000, rng)
-    assert np.median(per[:, 0]) == pytest.approx(noisy[-1], abs=0.1)
+    per = ev.persistence_draws(t, noisy, [12.0, 20.0], 4000, rng, window=1.0)
+    assert np.median(per[:, 0]) == pytest.approx(noisy[-2:].mean(), abs=0.1)
     assert per[:, 1].std() > per[:, 0].std()  # wider further out

@@ -4,8 +4,10 @@ from __future__ import annotations
 from .adoption import Adoption
 from .compute_trend import ComputeTrend
 from .convergence import Convergence
+from .hardware import Hardware
+from .market import Market
 from .scaling_law import ScalingLaw
 
-REGISTRY = {cls.name: cls for cls in (ScalingLaw, ComputeTrend, Adoption, Convergence)}
+REGISTRY = {cls.name: cls for cls in (ScalingLaw, ComputeTrend, Hardware, Market, Adoption, Convergence)}
 
-__all__ = ["REGISTRY", "ScalingLaw", "ComputeTrend", "Adoption", "Convergence"]
+__all__ = ["REGISTRY", "ScalingLaw", "ComputeTrend", "Hardware", "Market", "Adoption", "Convergence"]

@@ -94,6 +94,21 @@ class ForecastModel(abc.ABC):
         """If the data already show the predicate true, return {date, source}; else None."""
         return None
 
+    # ---- backtesting (rolling origin): what was observed after `as_of`, and this fit's predictive draws for it
+    def backtest_targets(self, full: "ForecastModel", horizon_years: float) -> pd.DataFrame:
+        """Observations in `full` (the model built on all data) dated after self.cfg.as_of, within the horizon.
+
+        Columns: series, date, t (decimal year), y, discrete (bool) and any extra fields `predictive` needs."""
+        return pd.DataFrame(columns=["series", "date", "t", "y", "discrete"])
+
+    def backtest_history(self) -> pd.DataFrame:
+        """Observations the fit saw, per series (columns series, t, y), for the naive baselines."""
+        return pd.DataFrame(columns=["series", "t", "y"])
+
+    def predictive(self, targets: pd.DataFrame, rng: np.random.Generator, n_draws: int = 1000) -> np.ndarray:
+        """Posterior-predictive draws (n_draws, len(targets)) for the target rows."""
+        raise NotImplementedError(f"{self.name} has no backtest predictive")
+
     # ---- reporting
     def summary(self) -> list[dict]:
         """Headline posterior quantities: rows of {quantity, median, q05, q95, seed_claim, note}."""

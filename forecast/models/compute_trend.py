@@ -144,6 +144,27 @@ class ComputeTrend(ForecastModel):
         return {"date": r["publication_date"].date().isoformat(),
                 "source": f"Epoch AI models table (data/models.csv): {r['model']} ({r['organization']}), {r['training_compute']:.2g} FLOP"}
 
+    # ---- backtesting: later frontier models' log10 compute
+    def backtest_targets(self, full, horizon_years):
+        fr = full.inputs["frontier"]
+        as_of = pd.Timestamp(self.cfg.as_of)
+        later = fr[(fr["publication_date"] >= as_of) & (fr["publication_date"] < as_of + pd.DateOffset(days=int(365.25 * horizon_years)))]
+        return pd.DataFrame({"series": "frontier_log10_compute", "date": later["publication_date"].to_numpy(),
+                             "t": decimal_year(later["publication_date"]), "y": later["log10_compute"].to_numpy(float),
+                             "discrete": False})
+
+    def backtest_history(self):
+        fr = self.inputs["frontier"]
+        return pd.DataFrame({"series": "frontier_log10_compute", "t": decimal_year(fr["publication_date"]),
+                             "y": fr["log10_compute"].to_numpy(float)})
+
+    def predictive(self, targets, rng, n_draws=1000):
+        c0, g, sig, nu = (self.draws(v) for v in ("c0", "growth_log10", "sigma", "nu"))
+        idx = rng.choice(len(c0), size=n_draws, replace=len(c0) < n_draws)
+        t = targets["t"].to_numpy(float) - float(self.priors.settings["t_ref"])
+        mu = c0[idx, None] + g[idx, None] * t[None, :]
+        return mu + sig[idx, None] * rng.standard_t(nu[idx, None], size=(n_draws, len(t)))
+
     def trend_quantiles(self, dates: pd.DatetimeIndex, qs=(0.1, 0.5, 0.9)) -> np.ndarray:
         """Quantiles of the trend line c0 + g·t (the typical frontier release) at dates: (len(qs), T)."""
         t = decimal_year(dates) - float(self.priors.settings["t_ref"])

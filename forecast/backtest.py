@@ -1,0 +1,137 @@
+"""Rolling-origin backtests: truncate every series at an origin, fit, forecast what came after, score.
+
+Protocol (fixed before looking at results; see README "Calibration"):
+1. Origins: every six months from 2023-01-01 to 6 months before the latest data (or --as-of dates).
+2. At each origin every model is refitted on observations dated strictly before it (`RunConfig.as_of`).
+3. Targets: each model's observations after the origin within `horizon_years` (default 2), as defined on
+   the full data (e.g. frontier membership is decided with all data, so the target set does not depend on the cut).
+4. Scores per target: CRPS, log score, PIT, and whether the 50/80/95% central intervals cover it; the same
+   for two naive baselines fitted to the same history: persistence (random walk) and a linear trend.
+5. Every series stays in the table, including those where the model loses to a baseline.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from . import evaluation as ev
+from .config import RunConfig
+from .io import atomic_directory, atomic_write_csv, atomic_write_json, point_symlink
+
+HORIZON_YEARS = 2.0
+BASELINES = {"persistence": ev.persistence_draws, "linear_trend": ev.linear_trend_draws}
+
+
+def default_origins(models: dict) -> list[str]:
+    """Every six months from 2023-01-01 to six months before the earliest data end among the models."""
+    end = min(m.data_end for m in models.values()) - pd.DateOffset(months=6)
+    return [d.date().isoformat() for d in pd.date_range("2023-01-01", end, freq="6MS")]
+
+
+def _score_rows(origin, model_name, method, targets, draws, rng) -> list[dict]:
+    rows = []
+    for disc in (False, True):
+        sel = (targets["discrete"].astype(bool) == disc).to_numpy()
+        if not sel.any():
+            continue
+        sc = ev.score_table(draws[:, sel], targets["y"].to_numpy(float)[sel], discrete=disc, rng=rng)
+        sub = targets[sel].reset_index(drop=True)
+        for j in range(len(sub)):
+            rows.append({"origin": origin, "model": model_name, "series": sub.loc[j, "series"], "method": method,
+                         "date": pd.Timestamp(sub.loc[j, "date"]).date().isoformat(),
+                         "horizon_years": float(sub.loc[j, "t"] - _dec(origin)), "y": float(sub.loc[j, "y"]),
+                         **{k: float(v[j]) for k, v in sc.items()}})
+    return rows
+
+
+def _dec(date) -> float:
+    from .models.compute_trend import decimal_year
+    return float(decimal_year([pd.Timestamp(date)])[0])
+
+
+def backtest_origin(origin: str, names: list[str], cfg: RunConfig, horizon_years: float = HORIZON_YEARS) -> pd.DataFrame:
+    """Fit every model at one origin and score it and the baselines on what came after."""
+    from .runs import build_models, fit_all
+    full = build_models(names, cfg)
+    cut = build_models(names, cfg.replace(as_of=origin))
+    fit_all(cut, cfg.replace(as_of=origin), lambda m: None)
+    rng = np.random.default_rng([cfg.seed, *origin.encode()])
+    rows = []
+    for name, model in cut.items():
+        targets = model.backtest_targets(full[name], horizon_years)
+        if targets.empty:
+            continue
+        draws = model.predictive(targets, rng)
+        rows += [dict(r, diagnostics=model.diagnostics.status) for r in _score_rows(origin, name, "model", targets, draws, rng)]
+        hist = model.backtest_history()
+        for series, tg in targets.groupby("series", sort=False):
+            h = hist[hist["series"] == series]
+            if len(h) < 3:
+                continue
+            for method, fn in BASELINES.items():
+                bd = fn(h["t"].to_numpy(float), h["y"].to_numpy(float), tg["t"].to_numpy(float), draws.shape[0], rng)
+                if tg["discrete"].iloc[0]:
+                    bd = np.round(bd)
+                rows += [dict(r, diagnostics="") for r in _score_rows(origin, name, method, tg, bd, rng)]
+    return pd.DataFrame(rows)
+
+
+def summarize(results: pd.DataFrame) -> pd.DataFrame:
+    """Per series and method (and pooled): n, coverage of 50/80/95% intervals, mean CRPS and log score."""
+    if results.empty:
+        return results
+    agg = {"n": ("y", "size"), "cover50": ("cover50", "mean"), "cover80": ("cover80", "mean"), "cover95": ("cover95", "mean"),
+           "crps": ("crps", "mean"), "log_score": ("log_score", "mean")}
+    per = results.groupby(["model", "series", "method"], sort=False).agg(**agg).reset_index()
+    pooled = results.groupby("method", sort=False).agg(**agg).reset_index().assign(model="(pooled)", series="(all)")
+    return pd.concat([per, pooled[per.columns]], ignore_index=True)
+
+
+def run_backtest(origins: list[str] | None = None, models: list[str] | None = None, cfg: RunConfig | None = None,
+                 jobs: int = 1, out_dir: Path | None = None, progress=None) -> tuple[Path, pd.DataFrame]:
+    """Backtest every origin (in parallel with `jobs` processes) and write reports/backtests/<id>/."""
+    from .models import REGISTRY
+    from .models.base import ForecastModel
+    from .runs import build_models
+    cfg = cfg or RunConfig()
+    say = progress or (lambda m: None)
+    names = [n for n in (models or REGISTRY) if REGISTRY[n].predictive is not ForecastModel.predictive]
+    origins = origins or default_origins(build_models(names, cfg))
+    t0 = time.perf_counter()
+    frames = []
+    if jobs > 1:
+        # independent fits: one process per origin (each compiles its graphs once); a Dask or Ray executor
+        # with the same submit/result interface would spread origins over a cluster unchanged
+        with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
+            futs = {pool.submit(backtest_origin, o, names, cfg): o for o in origins}
+            for f in cf.as_completed(futs):
+                say(f"origin {futs[f]} done")
+                frames.append(f.result())
+    else:
+        for o in origins:
+            say(f"origin {o} …")
+            frames.append(backtest_origin(o, names, cfg))
+    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    results = results.sort_values(["origin", "model", "series", "method", "date"]).reset_index(drop=True) if len(results) else results
+    summary = summarize(results)
+    out_dir = Path(out_dir or config.reports_dir() / "backtests")
+    bid = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-s{cfg.seed}"
+    with atomic_directory(out_dir / bid) as tmp:
+        atomic_write_csv(tmp / "results.csv", results)
+        atomic_write_csv(tmp / "summary.csv", summary)
+        atomic_write_json(tmp / "manifest.json", {"id": bid, "origins": origins, "models": names, "jobs": jobs,
+                                                  "config": cfg.to_dict(), "horizon_years": HORIZON_YEARS,
+                                                  "wall_s": round(time.perf_counter() - t0, 1)})
+    point_symlink(out_dir / "latest", bid)
+    return out_dir / bid, summary
+
+
+def load_latest_summary(reports: Path | None = None) -> pd.DataFrame | None:
+    p = Path(reports or config.reports_dir()) / "backtests" / "latest" / "summary.csv"
+    return pd.read_csv(p) if p.exists() else None
