@@ -118,6 +118,25 @@ def gantt(table: pd.DataFrame, ax=None):
     return fig
 
 
+def history(h: pd.DataFrame, top: int = 12, ax=None):
+    """P(by target) per milestone across runs; the milestones that moved most are labelled."""
+    fig, ax = _ax(ax, (9.0, 4.5))
+    h = h.copy()
+    h["created"] = pd.to_datetime(h["created"], utc=True)
+    runs = h.drop_duplicates("run_id").sort_values("created")["run_id"].tolist()
+    x = {r: i for i, r in enumerate(runs)}
+    moved = h.groupby("milestone")["p_by_target"].agg(lambda v: v.max() - v.min()).sort_values(ascending=False)
+    for mid in moved.index[:top]:
+        g = h[h["milestone"] == mid].sort_values("created")
+        ax.plot([x[r] for r in g["run_id"]], g["p_by_target"], marker="o", ms=3, lw=1.2, label=f"{mid} (Δ {moved[mid]:.2f})")
+    ax.set_xticks(range(len(runs)), [r.split("-")[0] for r in runs], rotation=30, ha="right", fontsize=7)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("P(by target date)")
+    ax.set_title(f"How milestone probabilities moved across {len(runs)} runs (the {min(top, len(moved))} that moved most)")
+    ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    return fig
+
+
 def save(fig, path_stem) -> list[str]:
     """Write PNG and SVG next to each other; return the file names."""
     from pathlib import Path
@@ -143,7 +162,7 @@ def density_vs_date(model, ax=None):
     fig, ax = _ax(ax, (8.0, 4.6))
     x = model.inputs
     obs = x["obs"]
-    lr = model.draws("log_rho")  # draws × obs
+    lr = model.model_log_density()  # draws × obs
     pts = np.median(lr, axis=0) / np.log(2)
     cmap = plt.get_cmap("tab10")
     for i, g in enumerate(x["groups"]):
@@ -164,7 +183,7 @@ def density_vs_date(model, ax=None):
 
     front, _ = pooled("")
     typ, rate_t = pooled("_typ")
-    shift = typ[:, :1] * 0 + np.median(lr - rate_t[:, None] * t_obs[None, :]
+    shift = np.median(lr - rate_t[:, None] * t_obs[None, :]
                                        + (model.draws("delta_break_typ")[:, None] * x["t_pre"][None, :] if x["use_break"] else 0.0),
                                        axis=1)[:, None]
     typ = typ + shift
@@ -393,6 +412,6 @@ def market_fan(model, dates: pd.DatetimeIndex, counts: np.ndarray, band=(3, 5), 
     ax.annotate("lag cut", (model.inputs["lag_cut"], ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points", fontsize=8)
     ax.set_yscale("symlog", linthresh=10)
     ax.set_ylabel("foundation-model providers")
-    ax.set_title(f"Providers: {model.definition_text()}", fontsize=9)
+    ax.set_title("Foundation-model providers per quarter\n(" + model.definition_text() + ")", fontsize=9)
     ax.legend(fontsize=7, frameon=False, loc="upper left")
     return fig

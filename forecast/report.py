@@ -77,7 +77,11 @@ def render_all(run, out: Path) -> dict:
         d = run.manifest["diagnostics"][name]
         sections.append({"name": name, "title": model.title, "summary": model.summary(), "figures": model_figs,
                          "diag": d, "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]})
+    changed = _what_changed(out)
+    calibration = _calibration(out)
+    history_fig = _history_figure(run, out, figdir)
     ctx = {
+        "changed": changed, "calibration": calibration, "history_fig": history_fig,
         "run": run.manifest, "rows": milestone_rows(run.milestones), "sections": sections,
         "gantt": {"png": f"figures/{figs[0][2][0]}", "alt": figs[0][3]},
         "rendered": dt.datetime.now().isoformat(timespec="seconds"),
@@ -102,3 +106,39 @@ def report_json(run) -> dict:
         "summaries": {n: [{k: v for k, v in r.items() if k != "values"} | {"median_value": r["values"][0], "q05_value": r["values"][1], "q95_value": r["values"][2]}
                           for r in m.summary()] for n, m in run.models.items()},
     }
+
+
+def _what_changed(out: Path) -> dict | None:
+    """The milestone diff when this run came from `forecast update`."""
+    p = out / "diff.csv"
+    if not p.exists():
+        return None
+    d = pd.read_csv(p)
+    d = d[d["delta"].notna() | d["p_by_target_before"].notna() | d["p_by_target_after"].notna()]
+    rows = [{"id": r["id"], "title": r["title"], "before": _pct(r["p_by_target_before"]), "after": _pct(r["p_by_target_after"]),
+             "delta": "—" if _blank(r["delta"]) else f"{100 * r['delta']:+.1f} pp",
+             "median": f"{_date(r['median_date_before'])} → {_date(r['median_date_after'])}"} for _, r in d.head(25).iterrows()]
+    return {"rows": rows}
+
+
+def _calibration(out: Path) -> dict | None:
+    """Latest backtest summary (reports/backtests/latest) if one exists beside the runs."""
+    from .backtest import load_latest_summary
+    s = load_latest_summary(out.parent if out.name != "latest" else out.parent)
+    if s is None or s.empty:
+        return None
+    rows = [{k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.items()} for r in s.to_dict("records")]
+    man = out.parent / "backtests" / "latest" / "manifest.json"
+    meta = json.loads(man.read_text()) if man.exists() else {}
+    return {"rows": rows, "origins": meta.get("origins", []), "id": meta.get("id", "")}
+
+
+def _history_figure(run, out: Path, figdir: Path) -> dict | None:
+    """How each milestone's probability moved across runs (reports/history.csv), if there are at least two runs."""
+    from .runs import load_history
+    h = load_history(out.parent)
+    if h.empty or h["run_id"].nunique() < 2:
+        return None
+    fig = plots.history(h)
+    files = plots.save(fig, figdir / "history")
+    return {"png": f"figures/{files[0]}", "alt": "Probability of each milestone by its target date across runs (one line per milestone)."}

@@ -6,13 +6,18 @@ priors/densing.yaml `settings.groups`), a capability-vs-size curve
     f_g(x) = floor_g + (1 − floor_g)·c_g·logistic(k_g (x − m_g)),      x = ln(parameters)
 
 with the floor fixed at the benchmark's chance level and the ceiling floor_g + (1 − floor_g)·c_g ≤ 1.
-A model i (group g, date t_i, active parameters N_i) has latent log density u_i and
+A model i (group g, date t_i, active parameters N_i) has log density u_i = ln N_eff − ln N_i with
+ln N_eff = f_g⁻¹(score_i), and u_i = L_g(t_i) + s_g·(unit-sd noise) where
 
-    score_i ~ Normal(f_g(ln N_i + u_i), σ_g),     effective size ln N_eff = f_g⁻¹(score) = ln N_i + u_i,
-    u_i = L_g(t_i) + s_g·w_i,   w_i ~ AsymmetricLaplace(quantile τ, unit sd),
     L_g(t) = r_g·(t − t_ref) − Δ·min(t − t_break, 0)        (t in years; Δ term only with `break: true`)
     r_g = 12·ln2 / T + τ_r·z_g,   z_g ~ Normal(0, 1)          (partial pooling, non-centred).
 
+Quantiles commute with the monotone curve, so the τ-quantile of score_i is f_g(ln N_i + L_g(t_i)); the
+per-model latent densities are integrated out and the likelihood is an asymmetric-Laplace (quantile τ)
+working likelihood in score space, located at f_g(ln N_i + L_g(t_i)) with the delta-method scale
+sqrt((f_g'·s_g)² + σ_g²) (density scatter plus measurement noise). (A version with one latent log density
+per score sampled badly: score noise and density noise trade off, R-hat 2.4 at 2×200.) Per-score log
+densities are recovered afterwards by inverting the curve (`model_log_density`).
 L_g is the τ-quantile line of log density over time: with τ = 0.9 it is the FRONTIER (upper envelope;
 10% of models lie above it), with τ = 0.5 the TYPICAL (median) density. The two are separate fits of
 the same compiled graph (τ enters as data), stored together: frontier variables under their names,
@@ -37,7 +42,7 @@ from .base import ForecastModel, quantile_row
 
 LN2 = math.log(2.0)
 TYP = "_typ"
-MONITOR = ["log_T", "tau_r", "r", "k", "m", "ceil_frac", "sigma_score", "sigma_rho"]
+MONITOR = ["log_T", "tau_r", "r", "k", "h", "ceil_frac", "sigma_score", "sigma_rho"]
 
 
 # ---------------------------------------------------------------- pure maths (tested by hand)
@@ -126,6 +131,8 @@ class Densing(ForecastModel):
             "log_n": np.log(obs["active_parameters"].to_numpy(float)),
             "t": t, "t_pre": tb, "score": obs["score"].to_numpy(float),
             "weight": np.ones(len(obs)),
+            "log_n_mid": np.array([np.median(np.log(obs.loc[obs["group"] == i, "active_parameters"].to_numpy(float)))
+                                   for i in range(len(groups))]),
             "t_ref": t_ref, "t_break": t_break, "use_break": bool(s.get("break", False)),
             "data_end": obs["date"].max(),
         }
@@ -157,14 +164,22 @@ class Densing(ForecastModel):
                 delta = self.priors.rv("delta_break")
                 line = line - delta * t_pre
             k = self.priors.rv("k", dims="group")
-            m = self.priors.rv("m", dims="group")
+            h = self.priors.rv("h", dims="group")
+            # midpoint from the logit of the headroom fraction at the group's median size (less correlated with k)
+            m = pm.Deterministic("m", pt.as_tensor_variable(x["log_n_mid"]) - h / k, dims="group")
             c = self.priors.rv("ceil_frac", dims="group")
             sig = self.priors.rv("sigma_score", dims="group")
             s_rho = self.priors.rv("sigma_rho", dims="group")
-            w_lat = pm.AsymmetricLaplace("w", mu=0.0, b=al_unit_b(tau), q=tau, dims="obs")
-            u = pm.Deterministic("log_rho", line + s_rho[g] * w_lat, dims="obs")
-            mu = floor[g] + (1.0 - floor[g]) * c[g] * pm.math.sigmoid(k[g] * (log_n + u - m[g]))
-            pm.Potential("lik", pt.sum(w * pm.logp(pm.Normal.dist(mu, sig[g]), y)))
+            # τ-quantile of the score is the curve at the τ-quantile of log density (quantiles commute with the
+            # monotone curve), so the latent densities are integrated out: AL working likelihood in score space
+            # with the delta-method scale |f'(x)|·s_rho (density scatter) combined with measurement noise.
+            z = k[g] * (log_n + line - m[g])
+            p = pm.math.sigmoid(z)
+            span = (1.0 - floor[g]) * c[g]
+            mu = floor[g] + span * p
+            scale = pt.sqrt((span * k[g] * p * (1.0 - p) * s_rho[g]) ** 2 + sig[g] ** 2)
+            lp = pm.logp(pm.AsymmetricLaplace.dist(mu=mu, b=al_unit_b(tau) / scale, q=tau), y)
+            pm.Potential("lik", pt.sum(w * lp))
             pm.Deterministic("T_months", pt.exp(log_T))
         return model
 
@@ -217,6 +232,16 @@ class Densing(ForecastModel):
         if x["use_break"]:
             out = out - self.draws("delta_break" + suffix)[:, None] * np.minimum(years_between(dates, x["t_break"]), 0.0)[None, :]
         return out
+
+    def model_log_density(self, suffix: str = "", clip: float = 0.01) -> np.ndarray:
+        """Per-score log density ln N_eff − ln N_active (draws × obs) under each draw's curves; scores are
+        clipped to [floor + clip, ceiling − clip] of the headroom so floor/ceiling scores stay finite."""
+        x = self.inputs
+        c, k, m = (self.draws(v + suffix)[:, x["g"]] for v in ("ceil_frac", "k", "m"))
+        fl = x["floor"][x["g"]][None, :]
+        span = (1.0 - fl) * c
+        y = np.clip(x["score"][None, :], fl + clip * span, fl + (1 - clip) * span)
+        return log_density(y, x["log_n"][None, :], fl, c, k, m)
 
     def smallest_model_for(self, benchmark: str, score: float, date) -> np.ndarray:
         """Draws of the smallest active parameter count reaching `score` on `benchmark` at `date` (frontier density; inf if above the ceiling)."""
