@@ -310,6 +310,7 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int) -> p
                "diagnostics": None, "note": "", "claim": m.claim, "source": m.source}
         if m.resolution is not None:
             row.update(outcome=m.resolution.outcome, resolved_date=m.resolution.date,
+                       p_by_target=1.0 if m.resolution.outcome == "yes" else 0.0,
                        resolution_source=m.resolution.source, note="resolved; not re-forecast")
             rows.append(row)
             continue
@@ -328,8 +329,18 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int) -> p
         if obs is not None and m.mode == "first_passage":
             hit_by_target = pd.Timestamp(obs["date"]) <= m.target_date
             row.update(outcome="yes" if hit_by_target else "no", resolved_date=obs["date"],
+                       p_by_target=1.0 if hit_by_target else 0.0, median_date=obs["date"],
                        resolution_source=obs["source"], status="observed",
                        note="already true in the data (observed, not forecast)")
+            rows.append(row)
+            continue
+        if m.mode == "state" and m.target_date <= model.data_end:
+            st = model.observed_state(m.kind, m.params, m.target_date) or {"reason": "the target date is inside the data period and the model has no observation for it"}
+            if "outcome" in st:
+                row.update(outcome=st["outcome"], resolved_date=st["date"], resolution_source=st["source"], status="observed",
+                           p_by_target=1.0 if st["outcome"] == "yes" else 0.0, note="dated inside the data: observed, not forecast")
+            else:
+                row["note"] = f"not forecast: {st['reason']}"
             rows.append(row)
             continue
         rng = np.random.default_rng([int(seed), *m.id.encode()])

@@ -135,8 +135,10 @@ def _calibration(out: Path) -> dict | None:
 
 def _history_figure(run, out: Path, figdir: Path) -> dict | None:
     """How each milestone's probability moved across runs (reports/history.csv), if there are at least two runs."""
-    from .runs import load_history
+    from .runs import history_rows, load_history
     h = load_history(out.parent)
+    if run.manifest["run_id"] not in set(h["run_id"].astype(str)):
+        h = pd.concat([h, history_rows(run.manifest, run.milestones)], ignore_index=True)
     if h.empty or h["run_id"].nunique() < 2:
         return None
     fig = plots.history(h)

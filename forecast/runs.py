@@ -170,16 +170,20 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
 HISTORY_COLUMNS = ["run_id", "created", "milestone", "p_by_target", "median_date", "n_evidence", "last_evidence"]
 
 
+def history_rows(manifest: dict, table: pd.DataFrame) -> pd.DataFrame:
+    """One history row per milestone with a probability in this run (forecast, observed or resolved)."""
+    rows = table[table["p_by_target"].notna()]
+    return pd.DataFrame({"run_id": manifest["run_id"], "created": manifest["created"], "milestone": rows["id"],
+                         "p_by_target": rows["p_by_target"], "median_date": rows["median_date"],
+                         "n_evidence": len(manifest["evidence_ids"]),
+                         "last_evidence": manifest["evidence_ids"][-1] if manifest["evidence_ids"] else ""})[HISTORY_COLUMNS]
+
+
 def append_history(out_dir: Path, manifest: dict, table: pd.DataFrame) -> None:
-    """Append each forecast milestone's P and median date to reports/history.csv."""
+    """Append each milestone's P and median date to reports/history.csv."""
     path = Path(out_dir) / "history.csv"
-    rows = table[table["forecast"].astype(bool)]
-    new = pd.DataFrame({"run_id": manifest["run_id"], "created": manifest["created"], "milestone": rows["id"],
-                        "p_by_target": rows["p_by_target"], "median_date": rows["median_date"],
-                        "n_evidence": len(manifest["evidence_ids"]),
-                        "last_evidence": manifest["evidence_ids"][-1] if manifest["evidence_ids"] else ""})
     old = pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame(columns=HISTORY_COLUMNS)
-    atomic_write_csv(path, pd.concat([old, new.astype(str)], ignore_index=True)[HISTORY_COLUMNS])
+    atomic_write_csv(path, pd.concat([old, history_rows(manifest, table).astype(str)], ignore_index=True)[HISTORY_COLUMNS])
 
 
 def load_history(out_dir: Path | None = None) -> pd.DataFrame:

@@ -94,6 +94,11 @@ class ForecastModel(abc.ABC):
         """If the data already show the predicate true, return {date, source}; else None."""
         return None
 
+    def observed_state(self, kind: str, params: dict, date: pd.Timestamp) -> dict | None:
+        """For a state claim dated inside the data: {outcome: yes|no, date, source}, or {reason} if the data
+        cannot say (e.g. a reporting lag); None if the model has nothing to say."""
+        return None
+
     # ---- backtesting (rolling origin): what was observed after `as_of`, and this fit's predictive draws for it
     def backtest_targets(self, full: "ForecastModel", horizon_years: float) -> pd.DataFrame:
         """Observations in `full` (the model built on all data) dated after self.cfg.as_of, within the horizon.

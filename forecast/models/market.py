@@ -189,6 +189,21 @@ class Market(ForecastModel):
         c = self.predictive_counts(dates, rng)
         return (c >= int(params["lo"])) & (c <= int(params["hi"]))
 
+    def observed_state(self, kind, params, date):
+        if kind != "providers_between":
+            return None
+        cnt = self.inputs["counts"]
+        past = cnt[cnt["quarter_end"] <= pd.Timestamp(date)]
+        if past.empty:
+            return {"reason": f"no provider counts before {pd.Timestamp(date).date()}"}
+        last = past.iloc[-1]
+        if bool(last["lagged"]):
+            return {"reason": f"{last['quarter_end'].date()} lies in the reporting-lag window (counts there are incomplete)"}
+        n = int(last["count"])
+        yes = int(params["lo"]) <= n <= int(params["hi"])
+        return {"outcome": "yes" if yes else "no", "date": last["quarter_end"].date().isoformat(),
+                "source": f"data/models.csv (Epoch AI): {n} providers at {last['quarter_end'].date()} under the formal definition ({self.definition_text()})"}
+
     def p_between(self, lo: int, hi: int, date, rng) -> float:
         c = self.predictive_counts(pd.DatetimeIndex([pd.Timestamp(date)]), rng)[:, 0]
         return float(((c >= lo) & (c <= hi)).mean())
