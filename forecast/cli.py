@@ -181,6 +181,18 @@ def cmd_backtest(a) -> int:
     return 0
 
 
+def cmd_sbc(a) -> int:
+    from .sbc import run_sbc
+    cfg = RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune)
+    t0 = time.perf_counter()
+    for name in a.model:
+        path, summary = run_sbc(name, a.sims, cfg, jobs=a.jobs, out_dir=a.out, progress=_progress(a.quiet))
+        print(f"{name}: {a.sims} simulations → {path}")
+        print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"\n{time.perf_counter() - t0:.0f}s")
+    return 0
+
+
 def cmd_data_build(a) -> int:
     from .databuild import build_all
     built = build_all(a.source, a.out, only=a.only)
@@ -246,6 +258,17 @@ def parser() -> argparse.ArgumentParser:
                     help="origin date (repeatable); default every six months from 2023-01-01")
     bt.add_argument("--jobs", type=int, default=1, help="origins fitted in parallel processes")
     bt.set_defaults(func=cmd_backtest)
+    sb = sub.add_parser("sbc", help="simulation-based calibration of a model (prior → simulate → fit → rank)")
+    sb.add_argument("model", nargs="+")
+    sb.add_argument("--sims", type=int, default=100)
+    sb.add_argument("--jobs", type=int, default=1)
+    sb.add_argument("--seed", type=int, default=RunConfig().seed)
+    sb.add_argument("--chains", type=int, default=2)
+    sb.add_argument("--draws", type=int, default=500)
+    sb.add_argument("--tune", type=int, default=500)
+    sb.add_argument("--out", type=Path, default=None)
+    sb.add_argument("--quiet", action="store_true")
+    sb.set_defaults(func=cmd_sbc)
     d = sub.add_parser("data", help="curated data tables")
     dsub = d.add_subparsers(dest="data_command", required=True)
     b = dsub.add_parser("build", help="rebuild data/*.csv and data/SOURCES.md from ../shared/data")
