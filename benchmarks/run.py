@@ -1,0 +1,118 @@
+"""Run every benchmark and write benchmarks/results.md (one documented command):
+
+    python benchmarks/run.py            # all models, both samplers, run/update/report timings
+    python benchmarks/run.py --quick    # fewer draws, to check the script itself
+
+Each fit runs in its own process so peak RSS is per (model, sampler). `forecast run` is timed cold (empty
+pytensor and numba caches in a temp dir) and warm (default caches, after a first run).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def sh(args, env=None, cwd=ROOT) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    r = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))} failed:\n{r.stderr[-3000:]}")
+    return time.perf_counter() - t0, r.stdout
+
+
+def fits(models, draws, chains) -> list[dict]:
+    rows = []
+    for m in models:
+        for s in ("nutpie", "pymc"):
+            _, out = sh([PY, str(ROOT / "benchmarks" / "bench_fit.py"), m, s, "--draws", str(draws), "--tune", str(draws),
+                         "--chains", str(chains)])
+            rows.append(json.loads(out.strip().splitlines()[-1]))
+            print(rows[-1], flush=True)
+    return rows
+
+
+def run_timings(home: Path, quick: bool) -> dict:
+    """Cold and warm `forecast run`, `forecast update` after one evidence row, `forecast report`."""
+    extra = ["--draws", "300", "--tune", "300", "--chains", "2"] if quick else []
+    out = {}
+    cold = Path(tempfile.mkdtemp())
+    env_cold = {"FORECAST_HOME": str(home), "PYTENSOR_FLAGS": f"compiledir={cold}/pytensor", "NUMBA_CACHE_DIR": str(cold / "numba")}
+    out["run_cold_s"], _ = sh([PY, "-m", "forecast", "run", "--quiet", *extra], env=env_cold)
+    env = {"FORECAST_HOME": str(home)}
+    sh([PY, "-m", "forecast", "run", "--quiet", *extra], env=env)  # warm the default caches
+    out["run_warm_s"], _ = sh([PY, "-m", "forecast", "run", "--quiet", *extra], env=env)
+    sh([PY, "-m", "forecast", "evidence", "add", "--kind", "count", "--technology", "moe", "--date", "2026-09-30",
+        "--k", "11", "--n", "18", "--source", "benchmark row"], env=env)
+    out["update_s"], upd = sh([PY, "-m", "forecast", "update", "--quiet"], env=env)
+    out["report_s"], _ = sh([PY, "-m", "forecast", "report"], env=env)
+    man = json.loads((home / "reports" / "latest" / "manifest.json").read_text())
+    out["update_refit"] = man.get("refit")
+    out["update_fit_s"] = {n: t.get("total_s") for n, t in man["timings"].items() if n in (man.get("refit") or [])}
+    shutil.rmtree(cold, ignore_errors=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--models", nargs="+", default=None)
+    a = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from forecast.models import REGISTRY
+    from forecast.runs import versions
+    models = a.models or list(REGISTRY)
+    draws, chains = (300, 2) if a.quick else (1000, 4)
+    fit_rows = fits(models, draws, chains)
+    home = Path(tempfile.mkdtemp())
+    shutil.copytree(ROOT / "data", home / "data")
+    shutil.copytree(ROOT / "priors", home / "priors")
+    (home / "data" / "evidence" / "evidence.csv").unlink(missing_ok=True)
+    timings = run_timings(home, a.quick)
+    write_results(fit_rows, timings, versions(), draws, chains, a.quick)
+
+
+def write_results(rows, timings, vers, draws, chains, quick) -> None:
+    by = {(r["model"], r["sampler"]): r for r in rows}
+    lines = [f"# Benchmarks ({dt.date.today().isoformat()})", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+             + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "python"),
+             f"Command: `python benchmarks/run.py{' --quick' if quick else ''}` ({chains} chains × {draws} draws, {draws} tuning).", "",
+             "## Samplers per model (same run)", "",
+             "| model | sampler | first fit incl. compile (s) | warm fit (s) | min bulk ESS | ESS/s | peak RSS (MB) | R-hat | divergences |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['sampler']} | {r['first_fit_s']} | {r['warm_fit_s']} | {r['min_ess_bulk']:.0f} | "
+                     f"{r['ess_per_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['max_rhat']:.3f} | {r['divergences']} |")
+    lines += ["", "| model | nutpie / PyMC ESS/s | nutpie / PyMC warm wall time | target ≥ 2× ESS/s |", "|---|---|---|---|"]
+    for m in dict.fromkeys(r["model"] for r in rows):
+        n, p = by.get((m, "nutpie")), by.get((m, "pymc"))
+        if n and p:
+            ratio = n["ess_per_s"] / max(p["ess_per_s"], 1e-9)
+            lines.append(f"| {m} | {ratio:.1f}× | {n['warm_fit_s'] / max(p['warm_fit_s'], 1e-9):.2f} | {'met' if ratio >= 2 else 'missed'} |")
+    lines += ["", "## Commands", "",
+              f"- `forecast run` cold (empty compile caches): {timings['run_cold_s']:.0f} s (target ≤ 240 s)",
+              f"- `forecast run` warm: {timings['run_warm_s']:.0f} s (target ≤ 90 s)",
+              f"- `forecast update` after one MoE count row (refits {', '.join(timings['update_refit'] or [])}): "
+              f"{timings['update_s']:.0f} s wall for the command; model fit times inside it: {timings['update_fit_s']} (target ≤ 15 s)",
+              f"- `forecast report` re-render: {timings['report_s']:.1f} s (target ≤ 5 s)", ""]
+    scale = ROOT / "benchmarks" / "scale_results.md"
+    if scale.exists():
+        lines += [scale.read_text()]
+    (ROOT / "benchmarks" / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
