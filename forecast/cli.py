@@ -14,7 +14,8 @@ from .errors import ForecastError
 
 
 def _progress(quiet: bool):
-    if quiet:
+    # progress goes to an interactive terminal only: CI logs and pipes stay clean
+    if quiet or not sys.stderr.isatty():
         return None
     t0 = time.perf_counter()
     return lambda msg: print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
@@ -34,7 +35,7 @@ def _add_sampling(p: argparse.ArgumentParser) -> None:
 
 def _cfg(a) -> RunConfig:
     return RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune, sampler=a.sampler,
-                     quiet=a.quiet)
+                     quiet=a.quiet or not sys.stderr.isatty())
 
 
 def _print_table(table) -> None:

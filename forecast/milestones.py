@@ -323,8 +323,9 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int) -> p
             row["note"] = f"not forecast: model {m.model} is not part of this run"
             rows.append(row)
             continue
-        diag = model.diagnostics
-        row["diagnostics"] = diag.status if diag else None
+        diags = model.all_diagnostics
+        failures = [f for d in diags for f in d.failures]
+        row["diagnostics"] = ("FAIL" if failures else "pass") if diags else None
         obs = model.observed_passage(m.kind, m.params)
         if obs is not None and m.mode == "first_passage":
             hit_by_target = pd.Timestamp(obs["date"]) <= m.target_date
@@ -334,7 +335,7 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int) -> p
                        note="already true in the data (observed, not forecast)")
             rows.append(row)
             continue
-        if m.mode == "state" and m.target_date <= model.data_end:
+        if m.mode == "state" and m.target_date < model.forecast_start:
             st = model.observed_state(m.kind, m.params, m.target_date) or {"reason": "the target date is inside the data period and the model has no observation for it"}
             if "outcome" in st:
                 row.update(outcome=st["outcome"], resolved_date=st["date"], resolution_source=st["source"], status="observed",
@@ -351,8 +352,8 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int) -> p
             row["note"] = f"not forecast: {exc.args[0] if exc.args else exc}"
             rows.append(row)
             continue
-        if diag is not None and not diag.passed:
-            row["note"] = (row["note"] + "; " if row["note"] else "") + "DIAGNOSTICS FAILED: " + "; ".join(diag.failures)
+        if failures:
+            row["note"] = (row["note"] + "; " if row["note"] else "") + "DIAGNOSTICS FAILED: " + "; ".join(failures)
         rows.append(row)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
@@ -362,7 +363,7 @@ def _forecast_into(row: dict, m: Milestone, model, horizon, rng) -> None:
         hit = np.asarray(model.static(m.kind, m.params), dtype=bool)
         row.update(forecast=True, p_by_target=float(hit.mean()))
         return
-    start = model.data_end
+    start = model.forecast_start
     end = max(pd.Timestamp(horizon), m.target_date)
     dates = month_grid(start, end)
     hit = model.paths(m.kind, m.params, dates, rng)
@@ -371,6 +372,6 @@ def _forecast_into(row: dict, m: Milestone, model, horizon, rng) -> None:
         row.update(forecast=True, p_by_target=s.p_by_target, median_date=_iso(s.median),
                    q10_date=_iso(s.q10), q90_date=_iso(s.q90), p_by_horizon=s.p_by_horizon)
         if m.target_date < dates[0]:
-            row["note"] = f"target date is before the data end ({_iso(start)}): P(by target) counts only passages already in the data"
+            row["note"] = f"target date is before the forecast start ({_iso(start)}): P(by target) counts only passages already in the data"
     else:
         row.update(forecast=True, p_by_target=state_probability(hit, dates, m.target_date))

@@ -96,18 +96,22 @@ def gantt(table: pd.DataFrame, ax=None):
         ax.set_axis_off()
         return fig
     y = np.arange(len(rows))
-    right_edge = pd.Timestamp(max(pd.to_datetime(rows["target_date"]).max(), pd.to_datetime(rows["q90_date"].dropna()).max()
-                                  if rows["q90_date"].notna().any() else pd.to_datetime(rows["target_date"]).max())) + pd.DateOffset(months=6)
+    right_edge = max(pd.to_datetime(rows["target_date"]).max(), pd.to_datetime(rows["q90_date"]).max()
+                     if rows["q90_date"].notna().any() else pd.Timestamp.min) + pd.DateOffset(months=6)
+    def when(v):
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) or v == "" else pd.Timestamp(v)
+
     for yi, (_, r) in zip(y, rows.iterrows()):
-        lo = pd.Timestamp(r["q10_date"]) if r["q10_date"] else None
-        hi = pd.Timestamp(r["q90_date"]) if r["q90_date"] else right_edge
+        r = {k: when(r[k]) if k.endswith("_date") else r[k] for k in r.index}
+        lo = r["q10_date"]
+        hi = r["q90_date"] or right_edge
         if lo is not None:
             ax.plot([lo, hi], [yi, yi], color="#4c72b0", lw=6, alpha=0.5, solid_capstyle="butt")
             if not r["q90_date"]:
                 ax.annotate("→ beyond horizon", (hi, yi), xytext=(2, -3), textcoords="offset points", fontsize=7)
-        if r["median_date"]:
-            ax.plot(pd.Timestamp(r["median_date"]), yi, "o", color="#1f3a66", ms=5)
-        ax.plot(pd.Timestamp(r["target_date"]), yi, marker="x", color="#c44e52", ms=8, mew=2)
+        if r["median_date"] is not None:
+            ax.plot(r["median_date"], yi, "o", color="#1f3a66", ms=5)
+        ax.plot(r["target_date"], yi, marker="x", color="#c44e52", ms=8, mew=2)
     ax.set_yticks(y, [f"{r['title'][:48]}  (P={r['p_by_target']:.2f})" for _, r in rows.iterrows()], fontsize=8)
     ax.plot([], [], color="#4c72b0", lw=6, alpha=0.5, label="80% interval of first-passage date")
     ax.plot([], [], "o", color="#1f3a66", label="median date")

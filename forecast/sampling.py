@@ -51,8 +51,11 @@ def _nutpie_compiled(model, cache_key: str):
     return compiled, False
 
 
-def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None, seed_offset: int = 0) -> FitResult:
-    """Sample `model` and compute diagnostics on `monitor` (default: all free RVs' names)."""
+def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None, seed_offset: int = 0,
+           nutpie_options: dict | None = None) -> FitResult:
+    """Sample `model` and compute diagnostics on `monitor` (default: all free RVs' names).
+
+    `nutpie_options` are extra nutpie.sample settings a model needs (e.g. a low-rank mass matrix)."""
     if cfg.sampler not in SAMPLERS:
         raise SamplingError(f"unknown sampler {cfg.sampler!r}; valid: {', '.join(SAMPLERS)}")
     seed = int(cfg.seed) + int(seed_offset)
@@ -64,7 +67,8 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
             compiled, cached = _nutpie_compiled(model, name)
             t1 = time.perf_counter()
             idata = nutpie.sample(compiled, draws=cfg.draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
-                                  seed=seed, progress_bar=False, save_warmup=False)
+                                  seed=seed, progress_bar=not cfg.quiet, save_warmup=False, target_accept=cfg.target_accept,
+                                  **(nutpie_options or {}))
         else:
             import pymc as pm
             cached = False

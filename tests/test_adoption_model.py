@@ -7,7 +7,7 @@ import pytest
 
 from forecast.config import RunConfig
 from forecast.errors import DataValidationError, PriorSpecError
-from forecast.models.adoption import Adoption, elicited_logit_sd, logistic, logit, share_curve, years_since
+from forecast.models.adoption import Adoption, elicited_sd, logistic, logit, share_curve, years_since
 from forecast.priors import load_priors
 from forecast.tables import load_table
 from forecast.technologies import load_technologies, parse_technologies
@@ -25,8 +25,8 @@ def test_share_curve_hand_values():
 
 def test_elicited_sd_and_time_axis():
     # 80% interval [0.5, 0.7]: sd = (logit .7 − logit .5) / (2·1.2816)
-    assert elicited_logit_sd(0.5, 0.7) == pytest.approx(np.log(0.7 / 0.3) / 2.5632, rel=1e-4)
-    assert np.isfinite(elicited_logit_sd(0.9, 1.0))  # upper bound 1 is clipped
+    assert elicited_sd(0.5, 0.7) == pytest.approx(0.2 / 2.5632, rel=1e-4)
+    assert elicited_sd(0.9, 1.0) == pytest.approx(0.1 / 2.5632, rel=1e-4)
     assert years_since(["2025-01-01"], "2024-01-01")[0] == pytest.approx(366 / 365.25)
 
 

@@ -48,7 +48,9 @@ class _Toy:
     """A stand-in model: the predicate becomes true when a per-draw random walk crosses a value."""
 
     diagnostics = None
-    data_end = pd.Timestamp("2026-01-01")
+    all_diagnostics: list = []
+    upstream: dict = {}
+    data_end = forecast_start = pd.Timestamp("2026-01-01")
 
     def __init__(self, passage_month):
         self.passage_month = np.asarray(passage_month)

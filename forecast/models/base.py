@@ -25,6 +25,7 @@ class ForecastModel(abc.ABC):
     tables: ClassVar[tuple[str, ...]]
     title: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()  # models whose posterior this one reads (fitted first)
+    nutpie_options: ClassVar[dict] = {}  # extra nutpie settings this model's geometry needs
 
     def __init__(self, data: dict[str, pd.DataFrame], priors: PriorSet | None = None, cfg: RunConfig | None = None):
         self.cfg = cfg or RunConfig()
@@ -55,7 +56,8 @@ class ForecastModel(abc.ABC):
     def fit(self, seed_offset: int = 0) -> FitResult:
         model = self.build_model()
         monitor = self.monitor or [rv.name for rv in model.free_RVs]
-        self.fit_result = sample(model, self.cfg, name=self.name, monitor=monitor, seed_offset=seed_offset)
+        self.fit_result = sample(model, self.cfg, name=self.name, monitor=monitor, seed_offset=seed_offset,
+                                 nutpie_options=self.nutpie_options)
         self.idata = self.fit_result.idata
         self.diagnostics = self.fit_result.diagnostics
         return self.fit_result
@@ -70,7 +72,8 @@ class ForecastModel(abc.ABC):
         for t, f in sorted(self.frames.items()):
             h.update(t.encode())
             h.update(pd.util.hash_pandas_object(f, index=False).values.tobytes())
-        h.update(json.dumps(self.cfg.to_dict(), sort_keys=True, default=str).encode())
+        settings = {k: v for k, v in self.cfg.to_dict().items() if k != "quiet"}  # display only
+        h.update(json.dumps(settings, sort_keys=True, default=str).encode())
         return h.hexdigest()
 
     def draws(self, var: str) -> np.ndarray:
@@ -80,8 +83,23 @@ class ForecastModel(abc.ABC):
 
     @property
     def data_end(self) -> pd.Timestamp:
-        """Last date covered by the data (forecast grids start here)."""
+        """Last date covered by the data."""
         raise NotImplementedError
+
+    @property
+    def forecast_start(self) -> pd.Timestamp:
+        """First date of the milestone grid. Observable series start at the data end (earlier dates are
+        data, not forecasts); models of a latent quantity (an adoption share) start earlier, since the
+        posterior of the latent path also covers the past."""
+        return self.data_end
+
+    @property
+    def all_diagnostics(self) -> list:
+        """This model's diagnostics and those of every model it reads (a failure upstream taints it)."""
+        out = [self.diagnostics] if self.diagnostics is not None else []
+        for u in self.upstream.values():
+            out += u.all_diagnostics
+        return out
 
     # ---- derived quantities for the milestone engine (override what the model supports)
     def paths(self, kind: str, params: dict, dates: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:

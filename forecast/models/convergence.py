@@ -75,6 +75,11 @@ class Convergence(ForecastModel):
         return list(self.inputs["components"])
 
     @property
+    def forecast_start(self) -> pd.Timestamp:
+        # the share is latent: its posterior path before the data end is part of the answer (e.g. "60% in 2025")
+        return pd.Timestamp(self.priors.settings.get("forecast_start", "2020-01-01"))
+
+    @property
     def data_end(self) -> pd.Timestamp:
         up = self.upstream.get("adoption")
         return up.data_end if up is not None else self.inputs["data_end"]
