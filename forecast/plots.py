@@ -85,39 +85,46 @@ def compute_fan(model, dates: pd.DatetimeIndex, sim_max: np.ndarray, thresholds=
     return fig
 
 
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+    return "\n".join(textwrap.wrap(text, width)[:2])
+
+
 def gantt(table: pd.DataFrame, ax=None):
     """Probabilistic Gantt: per forecast milestone the 80% interval of its date, the median, and the seed's date."""
     rows = table[(table["mode"] == "first_passage") & table["forecast"].astype(bool)].copy()
-    rows = rows.sort_values("target_date", ascending=False)
-    h = max(2.5, 0.32 * len(rows) + 1.2)
-    fig, ax = _ax(ax, (9.0, h))
+    rows = rows.sort_values(["target_date", "id"], ascending=False)  # earliest target at the top
+    h = max(2.8, 0.42 * len(rows) + 1.6)
+    fig, ax = _ax(ax, (11.0, h))
     if rows.empty:
         ax.text(0.5, 0.5, "no dated milestones forecast in this run", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    y = np.arange(len(rows))
-    right_edge = max(pd.to_datetime(rows["target_date"]).max(), pd.to_datetime(rows["q90_date"]).max()
-                     if rows["q90_date"].notna().any() else pd.Timestamp.min) + pd.DateOffset(months=6)
+
     def when(v):
         return None if v is None or (isinstance(v, float) and np.isnan(v)) or v == "" else pd.Timestamp(v)
 
+    y = np.arange(len(rows))
+    right_edge = max(pd.to_datetime(rows["target_date"]).max(), pd.to_datetime(rows["q90_date"]).max()
+                     if rows["q90_date"].notna().any() else pd.Timestamp.min) + pd.DateOffset(months=6)
     for yi, (_, r) in zip(y, rows.iterrows()):
         r = {k: when(r[k]) if k.endswith("_date") else r[k] for k in r.index}
-        lo = r["q10_date"]
-        hi = r["q90_date"] or right_edge
+        lo, hi = r["q10_date"], r["q90_date"] or right_edge
         if lo is not None:
-            ax.plot([lo, hi], [yi, yi], color="#4c72b0", lw=6, alpha=0.5, solid_capstyle="butt")
-            if not r["q90_date"]:
-                ax.annotate("→ beyond horizon", (hi, yi), xytext=(2, -3), textcoords="offset points", fontsize=7)
+            ax.plot([lo, hi], [yi, yi], color="#4c72b0", lw=7, alpha=0.45, solid_capstyle="butt")
+            if r["q90_date"] is None:
+                ax.plot(hi, yi, marker=">", color="#4c72b0", alpha=0.8, ms=6)
         if r["median_date"] is not None:
             ax.plot(r["median_date"], yi, "o", color="#1f3a66", ms=5)
         ax.plot(r["target_date"], yi, marker="x", color="#c44e52", ms=8, mew=2)
-    ax.set_yticks(y, [f"{r['title'][:48]}  (P={r['p_by_target']:.2f})" for _, r in rows.iterrows()], fontsize=8)
-    ax.plot([], [], color="#4c72b0", lw=6, alpha=0.5, label="80% interval of first-passage date")
+        ax.annotate(f"P={r['p_by_target']:.2f}", (1.005, yi), xycoords=("axes fraction", "data"), va="center", fontsize=8)
+    ax.set_yticks(y, [_wrap(r["title"], 46) for _, r in rows.iterrows()], fontsize=8)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.plot([], [], color="#4c72b0", lw=7, alpha=0.45, label="80% interval of the first-passage date (▶ = beyond horizon)")
     ax.plot([], [], "o", color="#1f3a66", label="median date")
-    ax.plot([], [], "x", color="#c44e52", mew=2, label="seed's date (target)")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
-    ax.set_title("Probabilistic Gantt: when each milestone happens (P = probability by the seed's date)")
+    ax.plot([], [], "x", color="#c44e52", mew=2, label="seed's date (target); P = probability by then")
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.5 / max(h, 1)), ncol=3)
+    ax.set_title("When does each milestone first become true?", fontsize=11)
     ax.grid(axis="x", alpha=0.3)
     return fig
 

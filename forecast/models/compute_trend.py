@@ -52,12 +52,14 @@ class ComputeTrend(ForecastModel):
     def prepare(self, frames):
         s = self.priors.settings
         f = frames["models"].dropna(subset=["training_compute"])
-        f = f[f["publication_date"] >= pd.Timestamp(s["start_date"])]
+        # the running top-k is taken over everything since pool_start, so that early in the fit window the
+        # "frontier" is not just whatever few models happen to be in the table
+        f = f[f["publication_date"] >= pd.Timestamp(s.get("pool_start", s["start_date"]))]
         if self.cfg.as_of:
             f = f[f["publication_date"] < pd.Timestamp(self.cfg.as_of)]
         f = f.sort_values("publication_date").reset_index(drop=True)
         logc = np.log10(f["training_compute"].astype(float))
-        mask = frontier_mask(f["publication_date"], logc, int(s["top_k"]))
+        mask = frontier_mask(f["publication_date"], logc, int(s["top_k"])) & (f["publication_date"] >= pd.Timestamp(s["start_date"])).to_numpy()
         fr = f[mask].assign(log10_compute=logc[mask])
         data_end = f["publication_date"].max()
         rate_end = data_end - pd.DateOffset(months=int(s["lag_months"]))

@@ -10,12 +10,15 @@ A model i (group g, date t_i, active parameters N_i) has log density u_i = ln N_
 ln N_eff = f_g⁻¹(score_i), and u_i = L_g(t_i) + s_g·(unit-sd noise) where
 
     L_g(t) = r_g·(t − t_ref) − Δ·min(t − t_break, 0)        (t in years; Δ term only with `break: true`)
-    r_g = 12·ln2 / T + τ_r·z_g,   z_g ~ Normal(0, 1)          (partial pooling, non-centred).
+    r_g ~ Normal(12·ln2 / T, τ_r)                             (partial pooling, centred).
 
 Quantiles commute with the monotone curve, so the τ-quantile of score_i is f_g(ln N_i + L_g(t_i)); the
 per-model latent densities are integrated out and the likelihood is an asymmetric-Laplace (quantile τ)
 working likelihood in score space, located at f_g(ln N_i + L_g(t_i)) with the delta-method scale
-sqrt((f_g'·s_g)² + σ_g²) (density scatter plus measurement noise). (A version with one latent log density
+sqrt((f_g'·s_g)² + σ_g²) (density scatter plus measurement noise); its kink is rounded off over
+`al_smoothing` standardized units (pseudo-Huber) so NUTS can take larger steps. The curve is sampled in
+data-centred coordinates (level, slope and ceiling headroom at each group's median size and date, with
+the priors on k, h, ceil_frac applied through the Jacobian) and the group rates r_g are centred. (A version with one latent log density
 per score sampled badly: score noise and density noise trade off, R-hat 2.4 at 2×200.) Per-score log
 densities are recovered afterwards by inverting the curve (`model_log_density`).
 L_g is the τ-quantile line of log density over time: with τ = 0.9 it is the FRONTIER (upper envelope;
