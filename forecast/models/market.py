@@ -284,3 +284,24 @@ class Market(ForecastModel):
         dates = pd.date_range(self.data_end + pd.offsets.MonthEnd(0), pd.Timestamp(s.get("fan_end", "2030-12-31")), freq="ME")
         pc = self.predictive_counts(dates, np.random.default_rng(int(self.cfg.seed)))
         return {"market_providers": plots.market_fan(self, dates, pc)}
+
+    # ---- backtesting: later provider counts, outside the full data's reporting-lag window
+    def backtest_targets(self, full, horizon_years):
+        as_of = pd.Timestamp(self.cfg.as_of)
+        cnt = full.inputs["counts"]
+        later = cnt[(cnt["quarter_end"] >= as_of) & (cnt["quarter_end"] < as_of + pd.DateOffset(days=int(365.25 * horizon_years)))
+                    & ~cnt["lagged"].astype(bool)]
+        return pd.DataFrame({"series": "providers", "date": later["quarter_end"].to_numpy(),
+                             "t": decimal_year(later["quarter_end"]), "y": later["count"].to_numpy(float),
+                             "discrete": True})
+
+    def backtest_history(self):
+        cnt = self.inputs["counts"]
+        seen = cnt[~cnt["lagged"].astype(bool)]
+        return pd.DataFrame({"series": "providers", "t": decimal_year(seen["quarter_end"]),
+                             "y": seen["count"].to_numpy(float)})
+
+    def predictive(self, targets, rng, n_draws=1000):
+        c = self.predictive_counts(pd.DatetimeIndex(pd.to_datetime(targets["date"])), rng)
+        idx = rng.choice(c.shape[0], size=n_draws, replace=c.shape[0] < n_draws)
+        return c[idx].astype(float)

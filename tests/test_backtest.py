@@ -1,0 +1,91 @@
+"""Rolling-origin backtests: the summary table by hand, the origin grid, and small real backtests at one origin."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import backtest as bt
+from forecast.config import RunConfig
+
+SMALL = RunConfig(seed=1, chains=2, draws=300, tune=300, quiet=True)
+
+
+def _results():
+    rows = []
+    #            model, series, method, cover50, cover80, cover95, crps, log_score
+    for spec in [("m", "a", "model", 1, 1, 1, 0.2, 1.0), ("m", "a", "model", 0, 1, 1, 0.4, 2.0),
+                 ("m", "a", "persistence", 0, 0, 1, 1.0, 3.0), ("m", "a", "persistence", 0, 0, 0, 2.0, 5.0),
+                 ("m", "b", "model", 1, 1, 1, 0.6, 0.0)]:
+        model, series, method, c50, c80, c95, crps, ls = spec
+        rows.append({"origin": "2024-01-01", "model": model, "series": series, "method": method, "date": "2024-06-30",
+                     "horizon_years": 0.5, "y": 1.0, "crps": crps, "log_score": ls, "pit": 0.5,
+                     "cover50": float(c50), "cover80": float(c80), "cover95": float(c95)})
+    return pd.DataFrame(rows)
+
+
+def test_summarize_by_hand():
+    s = bt.summarize(_results())
+    row = s[(s["series"] == "a") & (s["method"] == "model")].iloc[0]
+    assert row["n"] == 2 and row["cover50"] == pytest.approx(0.5) and row["cover80"] == pytest.approx(1.0)
+    assert row["crps"] == pytest.approx(0.3) and row["log_score"] == pytest.approx(1.5)
+    per = s[(s["series"] == "a") & (s["method"] == "persistence")].iloc[0]
+    assert per["cover95"] == pytest.approx(0.5) and per["crps"] == pytest.approx(1.5)
+    pooled = s[s["model"] == "(pooled)"].set_index("method")
+    assert set(pooled["series"]) == {"(all)"}
+    assert pooled.loc["model", "n"] == 3 and pooled.loc["model", "crps"] == pytest.approx(0.4)
+    assert pooled.loc["model", "cover50"] == pytest.approx(2 / 3)
+    assert pooled.loc["persistence", "n"] == 2 and pooled.loc["persistence", "log_score"] == pytest.approx(4.0)
+    assert len(s) == 3 + 2  # three per-series rows, two pooled
+    assert bt.summarize(pd.DataFrame()).empty
+
+
+class _Stub:
+    def __init__(self, end):
+        self.data_end = pd.Timestamp(end)
+
+
+def test_default_origins_six_monthly():
+    got = bt.default_origins({"a": _Stub("2025-12-31"), "b": _Stub("2025-03-31")})
+    # the earliest data end (2025-03-31) minus six months = 2024-09-30
+    assert got == ["2023-01-01", "2023-07-01", "2024-01-01", "2024-07-01"]
+    assert bt.default_origins({"a": _Stub("2025-07-01")}) == ["2023-01-01", "2023-07-01", "2024-01-01", "2024-07-01", "2025-01-01"]
+
+
+def _check(res: pd.DataFrame, origin: str, model: str):
+    r = res[res["model"] == model]
+    assert len(r), f"no backtest rows for {model}"
+    assert (pd.to_datetime(r["date"]) >= pd.Timestamp(origin)).all()
+    assert (r["horizon_years"] >= 0).all()
+    for series, g in r.groupby("series"):
+        assert {"model", "persistence", "linear_trend"} <= set(g["method"]), series
+        # every method scores the same targets
+        assert g.groupby("method").size().nunique() == 1, series
+    for c in ("cover50", "cover80", "cover95", "pit"):
+        assert r[c].between(0, 1).all(), c
+    assert np.isfinite(r["crps"]).all() and (r["crps"] >= 0).all()
+    m = r[r["method"] == "model"]
+    # nested central intervals: covered at 50% ⇒ covered at 80% ⇒ covered at 95%
+    assert (m["cover50"] <= m["cover80"]).all() and (m["cover80"] <= m["cover95"]).all()
+    assert set(m["diagnostics"]) <= {"pass", "FAIL"}
+
+
+def test_backtest_one_origin_compute_trend_and_market():
+    # 2024-01-01: later than most of each series, early enough that market has quarters outside the lag window
+    origin = "2024-01-01"
+    res = bt.backtest_origin(origin, ["compute_trend", "market"], SMALL)
+    _check(res, origin, "compute_trend")
+    _check(res, origin, "market")
+    mk = res[(res["model"] == "market") & (res["method"] == "model")]
+    assert (mk["y"] == np.round(mk["y"])).all()  # counts
+    s = bt.summarize(res)
+    assert {"(pooled)"} <= set(s["model"]) and {"model", "persistence", "linear_trend"} <= set(s["method"])
+
+
+@pytest.mark.slow
+def test_backtest_one_origin_adoption():
+    origin = "2024-07-01"
+    res = bt.backtest_origin(origin, ["adoption"], SMALL)
+    _check(res, origin, "adoption")
+    m = res[res["method"] == "model"]
+    assert m["series"].str.startswith("adoption_share:").all()
+    assert m["y"].between(0, 1).all()
+    assert {"adoption_share:moe:hf_open_llm_architectures", "adoption_share:long_context:hf_open_llm_architectures"} <= set(m["series"])
