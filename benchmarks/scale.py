@@ -174,10 +174,19 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
     t_build = time.perf_counter()
     cfg = RunConfig(seed=seed, chains=chains, draws=draws, tune=tune, sampler="nutpie", quiet=True)
     models = build_models(["convergence"], cfg, home / "data")
+    # compile adoption through forecast.sampling's own in-process cache (the same entry `fit` uses), timed and
+    # marked on disk, so a size that is stopped by --timeout still reports its compile time
+    from forecast.sampling import _nutpie_compiled
+    t_c = time.perf_counter()
+    _nutpie_compiled(models["adoption"].build_model(), "adoption")
+    compile_adoption = time.perf_counter() - t_c
+    stage = out.with_suffix(".stage")
+    stage.write_text(json.dumps({"compile_adoption_s": compile_adoption, "sampling_started_at_child_s": time.perf_counter() - T_PROCESS}))
     t_fit = time.perf_counter()
     timings = fit_all(models, cfg, lambda msg: None)
     t_done = time.perf_counter()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    rss_mb = ru.ru_maxrss / 1024
 
     ad, cv = models["adoption"], models["convergence"]
     pm_model = ad.build_model()
@@ -185,7 +194,7 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
     rec = {"K": K, "n_obs": truth["n_obs"], "mean_share_obs": truth["mean_share_obs"], "hyper": truth["hyper"],
            "n_dim_adoption": n_dim, "import_s": t_world - t_import, "simulate_s": t_build - t_world,
            "build_s": t_fit - t_build, "fit_s": t_done - t_fit, "child_wall_s": t_done - T_PROCESS,
-           "peak_rss_mb": rss_mb, "config": {"chains": chains, "draws": draws, "tune": tune, "seed": seed}, "models": {}}
+           "peak_rss_mb": rss_mb, "cpu_s": ru.ru_utime + ru.ru_stime, "compile_adoption_s": compile_adoption, "config": {"chains": chains, "draws": draws, "tune": tune, "seed": seed}, "models": {}}
     for name, m in (("adoption", ad), ("convergence", cv)):
         d = m.diagnostics
         rec["models"][name] = {**timings[name], "max_rhat": d.max_rhat, "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail,
@@ -207,6 +216,7 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
     c_draws = np.column_stack([cv.c_paths(t, when)[:, 0] for t in ids])
     rec["recovery"]["convergence_C"] = coverage(c_draws, c_true)
     rec["post_fit_s"] = time.perf_counter() - t_done
+    rec["status"] = "done"
     out.write_text(json.dumps(rec, default=float))
 
 
@@ -220,14 +230,40 @@ def run_size(K: int, a) -> dict:
     log = tmp / "child.log"
     args = [PY, str(Path(__file__).resolve()), "--child", str(K), "--home", str(tmp / "home"), "--out", str(out),
             "--chains", str(a.chains), "--draws", str(a.draws), "--tune", str(a.tune), "--seed", str(a.seed)]
+    load0 = os.getloadavg()
     t0 = time.perf_counter()
+    hwm_kb, cpu_ticks, timed_out = 0, 0, False
     with open(log, "w") as fh:
-        r = subprocess.run(args, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        proc = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        while proc.poll() is None:
+            try:  # peak RSS and CPU so far, for a size stopped by the timeout
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        hwm_kb = max(hwm_kb, int(line.split()[1]))
+                f = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu_ticks = int(f[11]) + int(f[12])
+            except (OSError, ValueError, IndexError):
+                pass
+            if a.timeout and time.perf_counter() - t0 > a.timeout:
+                timed_out = True
+                proc.kill()  # only the child this function started, by its handle
+                proc.wait()
+                break
+            time.sleep(0.5)
     wall = time.perf_counter() - t0
-    if r.returncode != 0 or not out.exists():
-        raise RuntimeError(f"K={K} failed (exit {r.returncode}); log tail:\n{log.read_text()[-4000:]}")
+    load = [round(x, 2) for x in (*load0, *os.getloadavg())]
+    if timed_out:
+        st = out.with_suffix(".stage")
+        stage = json.loads(st.read_text()) if st.exists() else {}
+        rec = {"K": K, "status": "timeout", "process_wall_s": wall, "peak_rss_mb": hwm_kb / 1024,
+               "cpu_s": cpu_ticks / os.sysconf("SC_CLK_TCK"), "loadavg_before_after": load, **stage}
+        shutil.rmtree(tmp, ignore_errors=True)
+        return rec
+    if proc.returncode != 0 or not out.exists():
+        raise RuntimeError(f"K={K} failed (exit {proc.returncode}); log tail:\n{log.read_text()[-4000:]}")
     rec = json.loads(out.read_text())
     rec["process_wall_s"] = wall
+    rec["loadavg_before_after"] = load
     shutil.rmtree(tmp, ignore_errors=True)
     return rec
 
@@ -246,13 +282,20 @@ def write_figure(recs: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    stopped = [r for r in recs if r["status"] == "timeout"]
+    recs = [r for r in recs if r["status"] == "done"]
     K = [r["K"] for r in recs]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+    if stopped:
+        ax1.scatter([r["K"] for r in stopped], [r["process_wall_s"] for r in stopped], marker="^", color="k", zorder=5,
+                    label="stopped by timeout (lower bound)")
+        ax2.scatter([r["K"] for r in stopped], [r["peak_rss_mb"] for r in stopped], marker="^", color="k", zorder=5,
+                    label="peak RSS when stopped (lower bound)")
     series = {"process wall": [r["process_wall_s"] for r in recs], "fit (adoption + convergence)": [fit_seconds(r) for r in recs],
               "adoption sampling": [r["models"]["adoption"]["sample_s"] for r in recs],
-              "adoption compile": [r["models"]["adoption"]["compile_s"] for r in recs]}
+              "adoption compile": [r["compile_adoption_s"] for r in recs]}
     for (label, y), mk in zip(series.items(), "osd^"):
-        ax1.loglog(K, y, marker=mk, label=f"{label} (∝ K^{power_law(K, y):.2f})")
+        ax1.loglog(K, y, marker=mk, label=f"{label}" + (f" (∝ K^{power_law(K, y):.2f})" if len(K) > 1 else ""))
     ax1.axhline(TARGET_S, color="r", ls="--", lw=1, label="target 3 min")
     ax1.set_xlabel("technologies K")
     ax1.set_ylabel("seconds")
@@ -260,7 +303,7 @@ def write_figure(recs: list[dict], path: Path) -> None:
     ax1.legend(fontsize=7)
     ax1.grid(True, which="both", alpha=0.3)
     rss = [r["peak_rss_mb"] for r in recs]
-    ax2.loglog(K, rss, marker="o", label=f"peak RSS (∝ K^{power_law(K, rss):.2f})")
+    ax2.loglog(K, rss, marker="o", label="peak RSS" + (f" (∝ K^{power_law(K, rss):.2f})" if len(K) > 1 else ""))
     ax2.axhline(TARGET_MB, color="r", ls="--", lw=1, label="target 4 GB")
     ax2.set_xlabel("technologies K")
     ax2.set_ylabel("MB")
@@ -275,12 +318,14 @@ def write_figure(recs: list[dict], path: Path) -> None:
 def write_results(recs: list[dict], a, path: Path) -> None:
     from forecast.runs import versions
 
+    stopped = [r for r in recs if r["status"] == "timeout"]
+    allrecs, recs = recs, [r for r in recs if r["status"] == "done"]
     K = [r["K"] for r in recs]
     vers = versions()
     old = path.read_text() if path.exists() else ""
     analysis = old[old.index(BEGIN):old.index(END) + len(END)] if BEGIN in old and END in old else f"{BEGIN}\n{END}"
-    big = max(recs, key=lambda r: r["K"])
-    met_t, met_m = big["process_wall_s"] <= TARGET_S, big["peak_rss_mb"] <= TARGET_MB
+    big = max(allrecs, key=lambda r: r["K"])
+    met_t, met_m = big["status"] == "done" and big["process_wall_s"] <= TARGET_S, big["peak_rss_mb"] <= TARGET_MB
     h = recs[0]["hyper"]
     L = [
         f"# Scaling: adoption + convergence on synthetic prior draws ({dt.date.today().isoformat()})", "",
@@ -295,20 +340,30 @@ def write_results(recs: list[dict], a, path: Path) -> None:
         f"{h['logitc_tech_sd']:.2f}; φ = {h['concentration']:.1f} — technology deviations drawn per size, n ~ U{{20..60}} per quarter, "
         "beta-binomial counts, series `synthetic` set as the reference frame in the temp `adoption.yaml`.", "",
         f"## Target: K = {big['K']} in ≤ 3 min and ≤ 4 GB — **{'MET' if met_t and met_m else 'MISSED'}** "
-        f"({big['process_wall_s']:.0f} s process wall, {big['peak_rss_mb']:.0f} MB peak RSS)", "",
+        + (f"({big['process_wall_s']:.0f} s process wall, {big['peak_rss_mb']:.0f} MB peak RSS)" if big["status"] == "done" else
+           f"(not finished: stopped by the {a.timeout:.0f} s timeout while sampling adoption, after compiling it in "
+           f"{big.get('compile_adoption_s', float('nan')):.0f} s; peak RSS until then {big['peak_rss_mb']:.0f} MB)"), "",
+        "Machine load: other sessions' jobs (test suites, a browser) shared the 2 cores during the sweep — load average before/after "
+        "each size: " + "; ".join(f"K={r['K']}: {r.get('loadavg_before_after', [])[:1] + r.get('loadavg_before_after', [])[3:4]}" for r in allrecs)
+        + ". Wall times are therefore inflated (up to ≈2× against an idle machine); CPU seconds of the process are given beside them.", "",
         "## Per size", "",
-        "| K | obs | adoption dims | process wall (s) | fit both (s) | adoption compile (s) | adoption sampling (s) | convergence total (s) | peak RSS (MB) | max R-hat | min ESS (bulk/tail) | divergences | mean leapfrogs/draw | t0 in 90% | r in 90% | ceiling in 90% | C(2025-12-31) in 90% |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| K | obs | adoption dims | process wall (s) | process CPU (s) | fit both (s) | adoption compile (s) | adoption sampling (s) | convergence total (s) | peak RSS (MB) | max R-hat | min ESS (bulk/tail) | divergences | mean leapfrogs/draw | t0 in 90% | r in 90% | ceiling in 90% | C(2025-12-31) in 90% |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in recs:
         ad, cv = r["models"]["adoption"], r["models"]["convergence"]
         rv = r["recovery"]
         rh = max(ad["max_rhat"], cv["max_rhat"])
         eb, et = min(ad["min_ess_bulk"], cv["min_ess_bulk"]), min(ad["min_ess_tail"], cv["min_ess_tail"])
-        L.append(f"| {r['K']} | {r['n_obs']} | {r['n_dim_adoption']} | {r['process_wall_s']:.1f} | {fit_seconds(r):.1f} | {ad['compile_s']:.1f} | "
+        L.append(f"| {r['K']} | {r['n_obs']} | {r['n_dim_adoption']} | {r['process_wall_s']:.1f} | {r['cpu_s']:.0f} | {fit_seconds(r):.1f} | {r['compile_adoption_s']:.1f} | "
                  f"{ad['sample_s']:.1f} | {cv['total_s']:.1f} | {r['peak_rss_mb']:.0f} | {rh:.3f} | {eb:.0f} / {et:.0f} | "
                  f"{ad['divergences'] + cv['divergences']} | {ad.get('mean_n_steps', float('nan')):.1f} | {100 * rv['t0']:.0f}% | "
                  f"{100 * rv['r']:.0f}% | {100 * rv['ceiling']:.0f}% | {100 * rv['convergence_C']:.0f}% |")
+    for r in stopped:
+        L.append(f"| {r['K']} | {r['K'] * QUARTERS} | — | > {r['process_wall_s']:.0f} (stopped) | {r['cpu_s']:.0f} | > {r['process_wall_s'] - r.get('sampling_started_at_child_s', 0):.0f} | "
+                 f"{r.get('compile_adoption_s', float('nan')):.1f} | not finished | — | ≥ {r['peak_rss_mb']:.0f} | — | — | — | — | — | — | — | — |")
+    L += ["", "Adoption compile = `nutpie.compile_pymc_model` through `forecast.sampling`'s cache, timed before `fit_all` (whose own "
+          "compile then shows as cached).", ""]
     L += ["", "Per model and size (seconds from `fit_all`: compile, sampling, total incl. diagnostics; R-hat / ESS over the monitored free "
           "parameters; gate = R-hat ≤ 1.01, ESS ≥ 400, 0 divergences):", "",
           "| K | model | compile | sampling | total | max R-hat | min ESS bulk | min ESS tail | divergences | mean tree depth | mean leapfrogs | gate | worst parameter |",
@@ -331,14 +386,16 @@ def write_results(recs: list[dict], a, path: Path) -> None:
         ex = {"process wall": power_law(K, [r["process_wall_s"] for r in recs]),
               "fit (both models)": power_law(K, [fit_seconds(r) for r in recs]),
               "adoption sampling": power_law(K, [r["models"]["adoption"]["sample_s"] for r in recs]),
-              "adoption compile": power_law(K, [r["models"]["adoption"]["compile_s"] for r in recs]),
+              "adoption compile": power_law(K, [r["compile_adoption_s"] for r in recs]),
               "peak RSS": power_law(K, [r["peak_rss_mb"] for r in recs]),
               "peak RSS above the K=" + str(recs[0]["K"]) + " baseline": (
                   power_law(K[1:], [r["peak_rss_mb"] - recs[0]["peak_rss_mb"] for r in recs[1:]])
                   if len(recs) >= 3 and all(r["peak_rss_mb"] > recs[0]["peak_rss_mb"] for r in recs[1:]) else float("nan"))}
         L += ["## Growth", "", "Least-squares power law y ∝ K^b on log–log axes over the sizes above:", "",
               "| quantity | exponent b |", "|---|---|"] + [f"| {k} | {v:.2f} |" for k, v in ex.items()]
-        L += ["", f"![time and RSS vs K]({path.with_name(FIGURE.name).name})", ""]
+    if stopped:
+        L += ["", "Sizes stopped by the timeout are left out of the exponents (their times are lower bounds)."]
+    L += ["", f"![time and RSS vs K]({path.with_name(FIGURE.name).name})", ""]
     L += ["## Analysis", "", analysis, ""]
     path.write_text("\n".join(L))
 
@@ -351,6 +408,8 @@ def main() -> None:
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--no-write", action="store_true", help="print the records only")
+    ap.add_argument("--timeout", type=float, default=0, help="stop a size after this many seconds (0 = never); recorded as a timeout")
+    ap.add_argument("--reuse", action="store_true", help="take sizes already in --json from there instead of refitting")
     ap.add_argument("--json", type=Path, default=None, help="also save the raw records here")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--home", type=Path, default=None, help=argparse.SUPPRESS)
@@ -361,16 +420,22 @@ def main() -> None:
         child(a.child, a.home, a.out, a.chains, a.draws, a.tune, a.seed)
         return
     sys.path.insert(0, str(ROOT))
+    old = {r["K"]: r for r in json.loads(a.json.read_text())} if a.reuse and a.json and a.json.exists() else {}
     recs = []
-    for K in sorted(a.sizes):
-        rec = run_size(K, a)
+    for K in a.sizes:
+        rec = old.get(K) or run_size(K, a)
         recs.append(rec)
-        ad = rec["models"]["adoption"]
-        print(f"K={K}: wall {rec['process_wall_s']:.1f}s (adoption compile {ad['compile_s']:.1f}s, sampling {ad['sample_s']:.1f}s), "
-              f"peak RSS {rec['peak_rss_mb']:.0f} MB, R-hat {ad['max_rhat']:.3f}, div {ad['divergences']}, "
-              f"t0 coverage {rec['recovery']['t0']:.2f}", flush=True)
-    if a.json:
-        a.json.write_text(json.dumps(recs, indent=1, default=float))
+        if rec["status"] == "timeout":
+            print(f"K={K}: STOPPED after {rec['process_wall_s']:.0f}s (adoption compile {rec.get('compile_adoption_s', float('nan')):.1f}s), "
+                  f"peak RSS so far {rec['peak_rss_mb']:.0f} MB", flush=True)
+        else:
+            ad = rec["models"]["adoption"]
+            print(f"K={K}: wall {rec['process_wall_s']:.1f}s, CPU {rec['cpu_s']:.0f}s (adoption compile {rec['compile_adoption_s']:.1f}s, "
+                  f"sampling {ad['sample_s']:.1f}s), peak RSS {rec['peak_rss_mb']:.0f} MB, R-hat {ad['max_rhat']:.3f}, "
+                  f"div {ad['divergences']}, t0 coverage {rec['recovery']['t0']:.2f}", flush=True)
+        if a.json:  # saved after every size
+            a.json.write_text(json.dumps(recs, indent=1, default=float))
+    recs.sort(key=lambda r: r["K"])
     if not a.no_write:
         write_figure(recs, FIGURE)
         write_results(recs, a, RESULTS)

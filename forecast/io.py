@@ -152,3 +152,15 @@ def yaml_load(text: str):
     """Parse YAML safely, with scientific notation read as numbers."""
     import yaml
     return yaml.load(text, Loader=_yaml_loader())
+
+
+def read_yaml_file(path: str | Path, error_cls, what: str):
+    """Parse a YAML file; a missing file or bad YAML raises `error_cls` naming the file."""
+    import yaml
+    path = Path(path)
+    if not path.exists():
+        raise error_cls(f"{what} not found", file=str(path))
+    try:
+        return yaml_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise error_cls(f"invalid YAML: {exc}", file=str(path)) from exc

@@ -17,10 +17,8 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-import yaml
-
 from . import config
-from .io import yaml_load
+from .io import read_yaml_file
 from .errors import MilestoneSpecError
 
 MODES = ("first_passage", "state", "static", "none")
@@ -138,12 +136,7 @@ def load_milestones(path: str | Path | None = None) -> list[Milestone]:
     """Load and validate the milestone registry."""
     path = Path(path or milestones_path())
     file = str(path)
-    if not path.exists():
-        raise MilestoneSpecError("milestones file not found", file=file)
-    try:
-        doc = yaml_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise MilestoneSpecError(f"invalid YAML: {exc}", file=file) from exc
+    doc = read_yaml_file(path, MilestoneSpecError, "milestones file")
     if not isinstance(doc, Mapping) or not isinstance(doc.get("milestones"), list):
         raise MilestoneSpecError("top level needs a 'milestones:' list", file=file)
     out = [parse_milestone(r, file, i) for i, r in enumerate(doc["milestones"])]

@@ -81,7 +81,7 @@ def compute_fan(model, dates: pd.DatetimeIndex, sim_max: np.ndarray, thresholds=
     ax.annotate("data end", (model.data_end, ax.get_ylim()[0]), xytext=(3, 3), textcoords="offset points", fontsize=8)
     ax.set_ylabel("log10 training compute (FLOP)")
     ax.set_title("Frontier training compute: observed and forecast")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.legend(fontsize=8, frameon=True, framealpha=0.9, loc="lower right")
     return fig
 
 

@@ -16,11 +16,10 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from . import config
 from .errors import PriorSpecError
-from .io import sha256_file, yaml_load
+from .io import read_yaml_file, sha256_file
 
 # distribution -> (required params, optional params, positivity constraints)
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -188,12 +187,7 @@ def load_priors(model: str, priors_dir: Path | None = None, required: tuple[str,
     """Load and validate `priors/<model>.yaml`."""
     path = Path(priors_dir or config.priors_dir()) / f"{model}.yaml"
     file = str(path)
-    if not path.exists():
-        raise PriorSpecError("prior file not found", file=file)
-    try:
-        doc = yaml_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise PriorSpecError(f"invalid YAML: {exc}", file=file) from exc
+    doc = read_yaml_file(path, PriorSpecError, "prior file")
     if not isinstance(doc, Mapping) or not isinstance(doc.get("parameters"), Mapping):
         raise PriorSpecError("top level must be a mapping with a 'parameters:' mapping", file=file)
     specs = {name: validate_entry(name, entry, file) for name, entry in doc["parameters"].items()}

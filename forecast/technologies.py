@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import yaml
 
 from . import config
 from .errors import PriorSpecError
-from .io import sha256_file, yaml_load
+from .io import read_yaml_file, sha256_file
 from .priors import PriorSpec, validate_entry
 
 COMPONENTS = ("standardization", "controversy", "maturity")
@@ -151,14 +150,7 @@ def parse_technologies(doc: Any, file: str, sha: str = "") -> Registry:
 def load_technologies(priors_dir: str | Path | None = None) -> Registry:
     """Load and validate priors/technologies.yaml (raises PriorSpecError naming file and key)."""
     path = _path("technologies.yaml", priors_dir)
-    file = str(path)
-    if not path.exists():
-        raise PriorSpecError("technology registry not found", file=file)
-    try:
-        doc = yaml_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise PriorSpecError(f"invalid YAML: {exc}", file=file) from exc
-    return parse_technologies(doc, file, sha256_file(path))
+    return parse_technologies(read_yaml_file(path, PriorSpecError, "technology registry"), str(path), sha256_file(path))
 
 
 def parse_levels(doc: Any, file: str, sha: str = "") -> Levels:
@@ -207,14 +199,7 @@ def parse_levels(doc: Any, file: str, sha: str = "") -> Levels:
 def load_levels(priors_dir: str | Path | None = None) -> Levels:
     """Load and validate priors/levels.yaml: the level bands on C and the formula weights."""
     path = _path("levels.yaml", priors_dir)
-    file = str(path)
-    if not path.exists():
-        raise PriorSpecError("levels file not found", file=file)
-    try:
-        doc = yaml_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise PriorSpecError(f"invalid YAML: {exc}", file=file) from exc
-    return parse_levels(doc, file, sha256_file(path))
+    return parse_levels(read_yaml_file(path, PriorSpecError, "levels file"), str(path), sha256_file(path))
 
 
 # ---------------------------------------------------------------- numpy kernels

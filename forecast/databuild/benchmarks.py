@@ -287,43 +287,48 @@ def _precision_rank(p: pd.Series) -> pd.Series:
     return p.map({"bfloat16": 0, "float16": 1}).fillna(2)
 
 
+class _Filter:
+    """A frame narrowed step by step; each step's label and remaining row count are written down."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.df, self.steps = frame.copy(), []
+
+    def keep(self, mask: pd.Series, label: str) -> None:
+        self.df = self.df[mask.reindex(self.df.index, fill_value=False)]
+        self.steps.append(f"{label}: {len(self.df)}")
+
+
 def _hf_v2(shared: Path, rules: list[str], notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = pd.read_csv(shared / HF_V2)
     n0 = len(raw)
-    df = raw.copy()
-    steps = []
-
-    def keep(mask, label):
-        nonlocal df
-        df = df[mask.reindex(df.index, fill_value=False)]
-        steps.append(f"{label}: {len(df)}")
-
-    keep(df["model_type"] == "pretrained", "`model_type` == pretrained")
-    keep(df["metadata_generation"] == 0, "`metadata_generation` == 0 (not derived from another model)")
-    keep(~df["features_is_merged"].astype(bool) & ~df["features_is_flagged"].astype(bool), "not `features_is_merged`, not `features_is_flagged`")
-    keep(df["model_weight_type"] == "Original", "`model_weight_type` == Original")
-    keep(~df["model_name"].str.contains(DERIVED_NAME) & ~df["model_name"].str.startswith(DERIVED_ORGS),
+    flt = _Filter(raw)
+    keep, steps = flt.keep, flt.steps
+    keep(flt.df["model_type"] == "pretrained", "`model_type` == pretrained")
+    keep(flt.df["metadata_generation"] == 0, "`metadata_generation` == 0 (not derived from another model)")
+    keep(~flt.df["features_is_merged"].astype(bool) & ~flt.df["features_is_flagged"].astype(bool), "not `features_is_merged`, not `features_is_flagged`")
+    keep(flt.df["model_weight_type"] == "Original", "`model_weight_type` == Original")
+    keep(~flt.df["model_name"].str.contains(DERIVED_NAME) & ~flt.df["model_name"].str.startswith(DERIVED_ORGS),
          "name not instruct/chat/-it/SFT/DPO/merge/Orca/Vicuna/LLaVA/Alpaca/Dolly/Flan/Aya-Expanse/llamafied/pruned/GPTQ/AWQ/GGUF/test/tiny-random, org not in " + "/".join(o.rstrip('/') for o in DERIVED_ORGS))
-    moe = df["features_is_moe"].astype(bool) | df["model_architecture"].fillna("").str.contains(MOE_ARCH) | df["model_name"].str.contains(MOE_NAME)
-    dropped_moe = sorted(set(df.loc[moe, "model_name"]))
+    moe = flt.df["features_is_moe"].astype(bool) | flt.df["model_architecture"].fillna("").str.contains(MOE_ARCH) | flt.df["model_name"].str.contains(MOE_NAME)
+    dropped_moe = sorted(set(flt.df.loc[moe, "model_name"]))
     keep(~moe, "not MoE (`features_is_moe`, MoE architecture class or name; v2 gives no active count)")
-    df["date"] = pd.to_datetime(df["metadata_upload_date"], errors="coerce")
-    keep(df["date"].notna(), "has `metadata_upload_date`")
-    migrated = sorted(set(df.loc[df["date"] == pd.Timestamp("2022-03-02"), "model_name"]))
-    keep(df["date"] != pd.Timestamp("2022-03-02"), "upload date != 2022-03-02 (Hub migration placeholder for pre-2022 repos)")
-    df["parameters"] = pd.to_numeric(df["metadata_params_billions"], errors="coerce") * 1e9
-    keep(df["parameters"] >= MIN_PARAMS, ">= 1e8 parameters")
-    bad_size = sorted(set(df.loc[_size_mismatch(df["model_name"], df["parameters"]), "model_name"]))
-    keep(~_size_mismatch(df["model_name"], df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
-    keep(df["model_precision"].isin(["bfloat16", "float16"]), "precision bfloat16/float16 (no quantized evaluations)")
-    df = df.assign(_p=_precision_rank(df["model_precision"]), _s=pd.to_datetime(df["metadata_submission_date"], errors="coerce"))
-    df = df.sort_values(["model_name", "_p", "_s"], ascending=[True, True, False]).drop_duplicates("model_name")
-    steps.append(f"one row per repo (prefer bfloat16, then float16, then latest submission): {len(df)}")
-    df = df.rename(columns={"model_name": "model"})
-    df["active_parameters"] = df["parameters"]
-    df["open_weights"] = True
+    flt.df["date"] = pd.to_datetime(flt.df["metadata_upload_date"], errors="coerce")
+    keep(flt.df["date"].notna(), "has `metadata_upload_date`")
+    migrated = sorted(set(flt.df.loc[flt.df["date"] == pd.Timestamp("2022-03-02"), "model_name"]))
+    keep(flt.df["date"] != pd.Timestamp("2022-03-02"), "upload date != 2022-03-02 (Hub migration placeholder for pre-2022 repos)")
+    flt.df["parameters"] = pd.to_numeric(flt.df["metadata_params_billions"], errors="coerce") * 1e9
+    keep(flt.df["parameters"] >= MIN_PARAMS, ">= 1e8 parameters")
+    bad_size = sorted(set(flt.df.loc[_size_mismatch(flt.df["model_name"], flt.df["parameters"]), "model_name"]))
+    keep(~_size_mismatch(flt.df["model_name"], flt.df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
+    keep(flt.df["model_precision"].isin(["bfloat16", "float16"]), "precision bfloat16/float16 (no quantized evaluations)")
+    flt.df = flt.df.assign(_p=_precision_rank(flt.df["model_precision"]), _s=pd.to_datetime(flt.df["metadata_submission_date"], errors="coerce"))
+    flt.df = flt.df.sort_values(["model_name", "_p", "_s"], ascending=[True, True, False]).drop_duplicates("model_name")
+    steps.append(f"one row per repo (prefer bfloat16, then float16, then latest submission): {len(flt.df)}")
+    flt.df = flt.df.rename(columns={"model_name": "model"})
+    flt.df["active_parameters"] = flt.df["parameters"]
+    flt.df["open_weights"] = True
     cols = {f"evaluations_{k}_value": v for k, v in V2_BENCHMARKS.items()}
-    out = _long(df[["model", "date", "parameters", "active_parameters", "open_weights", *cols]], cols)
+    out = _long(flt.df[["model", "date", "parameters", "active_parameters", "open_weights", *cols]], cols)
     out["date_kind"], out["source"] = "hub_upload", SRC_V2
     rules.append(f"open_llm_leaderboard_v2: {n0} rows; " + "; ".join(steps) + f" repos, {len(out)} rows.")
     rules.append(
@@ -340,40 +345,34 @@ def _hf_v2(shared: Path, rules: list[str], notes: list[str]) -> tuple[pd.DataFra
 def _hf_v1(shared: Path, v2raw: pd.DataFrame, rules: list[str], notes: list[str]) -> pd.DataFrame:
     raw = pd.read_csv(shared / HF_V1)
     n0 = len(raw)
-    df = raw.copy()
-    steps = []
-
-    def keep(mask, label):
-        nonlocal df
-        df = df[mask.reindex(df.index, fill_value=False)]
-        steps.append(f"{label}: {len(df)}")
-
-    keep(df["t"] == "🟢", "`t` == 🟢 pretrained")
+    flt = _Filter(raw)
+    keep, steps = flt.keep, flt.steps
+    keep(flt.df["t"] == "🟢", "`t` == 🟢 pretrained")
     # v1 booleans are inverted (PROVENANCE caveat 1): FALSE means merged / flagged
-    keep(df["merged"].astype(bool) & df["flagged"].astype(bool), "not merged, not flagged (inverted columns: keep `merged`==TRUE and `flagged`==TRUE)")
-    keep(df["weight_type"] == "Original", "`weight_type` == Original")
-    keep(~df["model"].str.contains(DERIVED_NAME), "name not instruct/chat/-it/SFT/DPO/merge/Orca/Vicuna/LLaVA/Alpaca/Dolly/Flan/Aya-Expanse/llamafied/pruned/GPTQ/AWQ/GGUF/test/tiny-random")
-    moe = df["architecture"].fillna("").str.contains(MOE_ARCH) | df["model"].str.contains(MOE_NAME)
-    dropped_moe = sorted(set(df.loc[moe, "model"]))
+    keep(flt.df["merged"].astype(bool) & flt.df["flagged"].astype(bool), "not merged, not flagged (inverted columns: keep `merged`==TRUE and `flagged`==TRUE)")
+    keep(flt.df["weight_type"] == "Original", "`weight_type` == Original")
+    keep(~flt.df["model"].str.contains(DERIVED_NAME), "name not instruct/chat/-it/SFT/DPO/merge/Orca/Vicuna/LLaVA/Alpaca/Dolly/Flan/Aya-Expanse/llamafied/pruned/GPTQ/AWQ/GGUF/test/tiny-random")
+    moe = flt.df["architecture"].fillna("").str.contains(MOE_ARCH) | flt.df["model"].str.contains(MOE_NAME)
+    dropped_moe = sorted(set(flt.df.loc[moe, "model"]))
     keep(~moe, "not MoE (architecture class or name; the inverted `moe` flag is a name heuristic with false "
                "positives such as Qwen1.5 dense models and is not used)")
-    df["date"] = pd.to_datetime(df["date"], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None).dt.normalize()
-    keep(df["date"].notna(), "has evaluation `date`")
+    flt.df["date"] = pd.to_datetime(flt.df["date"], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None).dt.normalize()
+    keep(flt.df["date"].notna(), "has evaluation `date`")
     # parameters: v1 `params_b` is integer billions (0 = unknown); use v2's 3-decimal count for the same repo
     v2p = v2raw.groupby("model_name")["metadata_params_billions"].max()
     v2p = v2p[v2p > 0]
-    df["parameters"] = df["model"].map(v2p).fillna(df["params_b"].where(df["params_b"] > 0)) * 1e9
-    n_v2size = int(df["model"].isin(v2p.index).sum())
-    keep(df["parameters"] >= MIN_PARAMS, ">= 1e8 parameters (unknown size dropped)")
-    bad_size = sorted(set(df.loc[_size_mismatch(df["model"], df["parameters"]), "model"]))
-    keep(~_size_mismatch(df["model"], df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
-    keep(df["precision"].isin(["bfloat16", "float16"]), "precision bfloat16/float16 (no 4bit/8bit/GPTQ evaluations)")
-    df = df.assign(_p=_precision_rank(df["precision"]))
-    df = df.sort_values(["model", "_p", "date"], ascending=[True, True, False]).drop_duplicates("model")
-    steps.append(f"one row per repo (prefer bfloat16, then float16, then latest evaluation): {len(df)}")
-    df["active_parameters"] = df["parameters"]
-    df["open_weights"] = True
-    out = _long(df[["model", "date", "parameters", "active_parameters", "open_weights", *V1_BENCHMARKS]],
+    flt.df["parameters"] = flt.df["model"].map(v2p).fillna(flt.df["params_b"].where(flt.df["params_b"] > 0)) * 1e9
+    n_v2size = int(flt.df["model"].isin(v2p.index).sum())
+    keep(flt.df["parameters"] >= MIN_PARAMS, ">= 1e8 parameters (unknown size dropped)")
+    bad_size = sorted(set(flt.df.loc[_size_mismatch(flt.df["model"], flt.df["parameters"]), "model"]))
+    keep(~_size_mismatch(flt.df["model"], flt.df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
+    keep(flt.df["precision"].isin(["bfloat16", "float16"]), "precision bfloat16/float16 (no 4bit/8bit/GPTQ evaluations)")
+    flt.df = flt.df.assign(_p=_precision_rank(flt.df["precision"]))
+    flt.df = flt.df.sort_values(["model", "_p", "date"], ascending=[True, True, False]).drop_duplicates("model")
+    steps.append(f"one row per repo (prefer bfloat16, then float16, then latest evaluation): {len(flt.df)}")
+    flt.df["active_parameters"] = flt.df["parameters"]
+    flt.df["open_weights"] = True
+    out = _long(flt.df[["model", "date", "parameters", "active_parameters", "open_weights", *V1_BENCHMARKS]],
                 V1_BENCHMARKS, scale=100.0)
     out["date_kind"], out["source"] = "evaluation", SRC_V1
     rules.append(f"open_llm_leaderboard_v1: {n0} rows; " + "; ".join(steps) + f" repos, {len(out)} rows.")

@@ -39,7 +39,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..diagnostics import Diagnostics
+from ..diagnostics import combine
 from ..sampling import FitResult, sample
 from .base import ForecastModel, quantile_row
 
@@ -243,7 +243,7 @@ class Densing(ForecastModel):
         idata = fr.idata
         keep = [v for v in ty.idata.posterior.data_vars if not v.startswith("curve_") and not v.endswith("__")]
         idata.posterior = idata.posterior.merge(ty.idata.posterior[keep].rename({v: v + TYP for v in keep}))
-        d = _combine(fr.diagnostics, ty.diagnostics, self.cfg.gate)
+        d = combine(fr.diagnostics, ty.diagnostics, self.cfg.gate, suffix_b=TYP)
         self.fit_result = FitResult(idata, d, fr.sampler, fr.seconds_compile + ty.seconds_compile,
                                     fr.seconds_sample + ty.seconds_sample, fr.compile_cached)
         self.idata, self.diagnostics = idata, d
@@ -395,16 +395,3 @@ class Densing(ForecastModel):
         }
 
 
-def _combine(a: Diagnostics, b: Diagnostics, gate) -> Diagnostics:
-    """Diagnostics of two fits reported as one (worst of each measure, divergences summed)."""
-    worst = {k: v for k, v in a.worst.items()} | {k + TYP: v for k, v in b.worst.items()}
-    max_rhat, ess_b = max(a.max_rhat, b.max_rhat), min(a.min_ess_bulk, b.min_ess_bulk)
-    ess_t, div = min(a.min_ess_tail, b.min_ess_tail), a.divergences + b.divergences
-    failures = []
-    if not (max_rhat <= gate.max_rhat):
-        failures.append(f"max R-hat {max_rhat:.3f} > {gate.max_rhat}")
-    if not (min(ess_b, ess_t) >= gate.min_ess):
-        failures.append(f"min ESS {min(ess_b, ess_t):.0f} < {gate.min_ess:.0f}")
-    if div > gate.max_divergences:
-        failures.append(f"{div} divergent transitions")
-    return Diagnostics(max_rhat, ess_b, ess_t, div, a.n_draws, a.n_chains, worst, not failures, failures)
