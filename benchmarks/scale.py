@@ -178,10 +178,23 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
     # marked on disk, so a size that is stopped by --timeout still reports its compile time
     from forecast.sampling import _nutpie_compiled
     t_c = time.perf_counter()
-    _nutpie_compiled(models["adoption"].build_model(), "adoption")
+    compiled, _ = _nutpie_compiled(models["adoption"].build_model(), "adoption")
     compile_adoption = time.perf_counter() - t_c
+    # cost of one logp + gradient evaluation: the compiled C callback nutpie calls per leapfrog, at the origin
+    import ctypes
+    dp = ctypes.POINTER(ctypes.c_double)
+    xs, gs, lp = np.zeros(compiled.n_dim), np.zeros(compiled.n_dim), np.zeros(1)
+    cargs = (compiled.n_dim, xs.ctypes.data_as(dp), gs.ctypes.data_as(dp), lp.ctypes.data_as(dp), ctypes.c_void_p(compiled.user_data.ctypes.data))
+    fn = compiled.compiled_logp_func.ctypes
+    fn(*cargs)
+    n_eval = 500
+    t_g = time.perf_counter()
+    for _ in range(n_eval):
+        fn(*cargs)
+    grad_us = 1e6 * (time.perf_counter() - t_g) / n_eval
     stage = out.with_suffix(".stage")
-    stage.write_text(json.dumps({"compile_adoption_s": compile_adoption, "sampling_started_at_child_s": time.perf_counter() - T_PROCESS}))
+    stage.write_text(json.dumps({"compile_adoption_s": compile_adoption, "grad_us": grad_us,
+                                 "sampling_started_at_child_s": time.perf_counter() - T_PROCESS}))
     t_fit = time.perf_counter()
     timings = fit_all(models, cfg, lambda msg: None)
     t_done = time.perf_counter()
@@ -194,7 +207,7 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
     rec = {"K": K, "n_obs": truth["n_obs"], "mean_share_obs": truth["mean_share_obs"], "hyper": truth["hyper"],
            "n_dim_adoption": n_dim, "import_s": t_world - t_import, "simulate_s": t_build - t_world,
            "build_s": t_fit - t_build, "fit_s": t_done - t_fit, "child_wall_s": t_done - T_PROCESS,
-           "peak_rss_mb": rss_mb, "cpu_s": ru.ru_utime + ru.ru_stime, "compile_adoption_s": compile_adoption, "config": {"chains": chains, "draws": draws, "tune": tune, "seed": seed}, "models": {}}
+           "peak_rss_mb": rss_mb, "cpu_s": ru.ru_utime + ru.ru_stime, "compile_adoption_s": compile_adoption, "grad_us": grad_us, "config": {"chains": chains, "draws": draws, "tune": tune, "seed": seed}, "models": {}}
     for name, m in (("adoption", ad), ("convergence", cv)):
         d = m.diagnostics
         rec["models"][name] = {**timings[name], "max_rhat": d.max_rhat, "min_ess_bulk": d.min_ess_bulk, "min_ess_tail": d.min_ess_tail,
@@ -347,21 +360,21 @@ def write_results(recs: list[dict], a, path: Path) -> None:
         "each size: " + "; ".join(f"K={r['K']}: {r.get('loadavg_before_after', [])[:1] + r.get('loadavg_before_after', [])[3:4]}" for r in allrecs)
         + ". Wall times are therefore inflated (up to ≈2× against an idle machine); CPU seconds of the process are given beside them.", "",
         "## Per size", "",
-        "| K | obs | adoption dims | process wall (s) | process CPU (s) | fit both (s) | adoption compile (s) | adoption sampling (s) | convergence total (s) | peak RSS (MB) | max R-hat | min ESS (bulk/tail) | divergences | mean leapfrogs/draw | t0 in 90% | r in 90% | ceiling in 90% | C(2025-12-31) in 90% |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| K | obs | adoption dims | process wall (s) | process CPU (s) | fit both (s) | adoption compile (s) | logp+grad (µs) | adoption sampling (s) | convergence total (s) | peak RSS (MB) | max R-hat | min ESS (bulk/tail) | divergences | mean leapfrogs/draw | t0 in 90% | r in 90% | ceiling in 90% | C(2025-12-31) in 90% |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in recs:
         ad, cv = r["models"]["adoption"], r["models"]["convergence"]
         rv = r["recovery"]
         rh = max(ad["max_rhat"], cv["max_rhat"])
         eb, et = min(ad["min_ess_bulk"], cv["min_ess_bulk"]), min(ad["min_ess_tail"], cv["min_ess_tail"])
-        L.append(f"| {r['K']} | {r['n_obs']} | {r['n_dim_adoption']} | {r['process_wall_s']:.1f} | {r['cpu_s']:.0f} | {fit_seconds(r):.1f} | {r['compile_adoption_s']:.1f} | "
+        L.append(f"| {r['K']} | {r['n_obs']} | {r['n_dim_adoption']} | {r['process_wall_s']:.1f} | {r['cpu_s']:.0f} | {fit_seconds(r):.1f} | {r['compile_adoption_s']:.1f} | {r.get('grad_us', float('nan')):.0f} | "
                  f"{ad['sample_s']:.1f} | {cv['total_s']:.1f} | {r['peak_rss_mb']:.0f} | {rh:.3f} | {eb:.0f} / {et:.0f} | "
                  f"{ad['divergences'] + cv['divergences']} | {ad.get('mean_n_steps', float('nan')):.1f} | {100 * rv['t0']:.0f}% | "
                  f"{100 * rv['r']:.0f}% | {100 * rv['ceiling']:.0f}% | {100 * rv['convergence_C']:.0f}% |")
     for r in stopped:
         L.append(f"| {r['K']} | {r['K'] * QUARTERS} | — | > {r['process_wall_s']:.0f} (stopped) | {r['cpu_s']:.0f} | > {r['process_wall_s'] - r.get('sampling_started_at_child_s', 0):.0f} | "
-                 f"{r.get('compile_adoption_s', float('nan')):.1f} | not finished | — | ≥ {r['peak_rss_mb']:.0f} | — | — | — | — | — | — | — | — |")
+                 f"{r.get('compile_adoption_s', float('nan')):.1f} | {r.get('grad_us', float('nan')):.0f} | not finished | — | ≥ {r['peak_rss_mb']:.0f} | — | — | — | — | — | — | — | — |")
     L += ["", "Adoption compile = `nutpie.compile_pymc_model` through `forecast.sampling`'s cache, timed before `fit_all` (whose own "
           "compile then shows as cached).", ""]
     L += ["", "Per model and size (seconds from `fit_all`: compile, sampling, total incl. diagnostics; R-hat / ESS over the monitored free "
@@ -382,6 +395,7 @@ def write_results(recs: list[dict], a, path: Path) -> None:
         + ", ".join(f"K={r['K']}: S {100 * r['recovery']['standardization']:.0f}% / K {100 * r['recovery']['controversy']:.0f}%" for r in recs)
         + " only checks the sampler. Median |posterior median t0 − true t0| (years): "
         + ", ".join(f"K={r['K']}: {r['recovery']['t0_abs_err_median_y']:.2f}" for r in recs) + ".", ""]
+    ex = {}
     if len(recs) >= 2:
         ex = {"process wall": power_law(K, [r["process_wall_s"] for r in recs]),
               "fit (both models)": power_law(K, [fit_seconds(r) for r in recs]),
@@ -391,6 +405,13 @@ def write_results(recs: list[dict], a, path: Path) -> None:
               "peak RSS above the K=" + str(recs[0]["K"]) + " baseline": (
                   power_law(K[1:], [r["peak_rss_mb"] - recs[0]["peak_rss_mb"] for r in recs[1:]])
                   if len(recs) >= 3 and all(r["peak_rss_mb"] > recs[0]["peak_rss_mb"] for r in recs[1:]) else float("nan"))}
+    if True:
+        g = [r for r in allrecs if r.get("grad_us")]
+        if len(g) >= 2:
+            ex["logp+grad evaluation (all sizes)"] = power_law([r["K"] for r in g], [r["grad_us"] for r in g])
+        ok_c = [r for r in allrecs if r.get("compile_adoption_s")]
+        if len(ok_c) >= 2:
+            ex["adoption compile (all sizes)"] = power_law([r["K"] for r in ok_c], [r["compile_adoption_s"] for r in ok_c])
         L += ["## Growth", "", "Least-squares power law y ∝ K^b on log–log axes over the sizes above:", "",
               "| quantity | exponent b |", "|---|---|"] + [f"| {k} | {v:.2f} |" for k, v in ex.items()]
     if stopped:

@@ -30,13 +30,23 @@ class FitResult:
 
 
 def _graph_key(model) -> str:
-    """Signature of a model graph independent of data values: variable names and their (static) types.
+    """Signature of a model graph that ignores the values held in pm.Data but not anything else.
 
     Data enter through pm.Data with symbolic shapes, so new data of another length reuse the compiled
-    graph via `with_data`; a shape baked in at build time shows up in a type and forces a recompile."""
+    graph via `with_data`. Every other number in the graph (a constant computed from the data at build
+    time, e.g. an exposure or an index array) is hashed: if it changed, `with_data` would silently keep
+    the old value, so the graph must be recompiled."""
+    import numpy as np
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import ancestors
+
     h = hashlib.sha256()
-    for v in model.free_RVs + model.observed_RVs + model.deterministics + list(model.data_vars):
+    outputs = model.free_RVs + model.observed_RVs + model.deterministics + model.potentials + list(model.data_vars)
+    for v in outputs:
         h.update(f"{v.name}:{v.type}".encode())
+    consts = sorted(hashlib.sha256(str(c.type).encode() + np.asarray(c.data).tobytes()).hexdigest()
+                    for c in ancestors(outputs) if isinstance(c, Constant))
+    h.update("".join(consts).encode())
     return h.hexdigest()
 
 

@@ -85,13 +85,14 @@ class ComputeTrend(ForecastModel):
             t = pm.Data("t", x["t"])
             y = pm.Data("y", x["y"])
             n_rate = pm.Data("n_rate", x["n_rate"])
+            rate_years = pm.Data("rate_years", x["rate_years"])  # data, not a constant: updates reuse the graph
             c0 = self.priors.rv("c0")
             g = self.priors.rv("growth_log10")
             sigma = self.priors.rv("sigma")
             nu = self.priors.rv("nu")
             lam = self.priors.rv("release_rate")
             pm.StudentT("obs", nu=nu, mu=c0 + g * t, sigma=sigma, observed=y, shape=t.shape)
-            pm.Poisson("n_frontier", mu=lam * x["rate_years"], observed=n_rate)
+            pm.Poisson("n_frontier", mu=lam * rate_years, observed=n_rate)
             pm.Deterministic("growth_per_year", 10 ** g)
         return model
 
