@@ -51,7 +51,8 @@ MONITOR = ["log_T", "tau_r", "r", "k", "h", "ceil_frac", "sigma_score", "sigma_r
 # ---------------------------------------------------------------- pure maths (tested by hand)
 
 def logistic(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    from scipy.special import expit  # no overflow warning for large |x|
+    return expit(x)
 
 
 def capability_curve(log_n, floor, ceil_frac, k, m):
