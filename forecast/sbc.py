@@ -66,6 +66,10 @@ def _simulate_one(name: str, sim: int, cfg: RunConfig, thin_to: int) -> list[dic
     m = build_models([name], cfg, evidence=False)[name]
     model = m.build_model()
     obs_map = observed_data_names(model)
+    if model.potentials:
+        # a Potential is neither simulated by the prior predictive nor swappable data: ranks would be biased
+        raise NotImplementedError(f"{name}: SBC needs every likelihood term as an observed variable; the model has "
+                                  f"potentials {[p.name for p in model.potentials]}")
     if len(obs_map) != len(model.observed_RVs):
         raise NotImplementedError(f"{name}: SBC needs every observation in pm.Data; missing for "
                                   f"{[rv.name for rv in model.observed_RVs if rv.name not in obs_map]}")
