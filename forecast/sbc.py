@@ -17,6 +17,7 @@ from scipy import stats
 
 from . import config
 from .config import RunConfig
+from .errors import RunError
 from .io import atomic_directory, atomic_write_csv, atomic_write_json, point_symlink
 
 N_BINS = 10
@@ -68,10 +69,10 @@ def _simulate_one(name: str, sim: int, cfg: RunConfig, thin_to: int) -> list[dic
     obs_map = observed_data_names(model)
     if model.potentials:
         # a Potential is neither simulated by the prior predictive nor swappable data: ranks would be biased
-        raise NotImplementedError(f"{name}: SBC needs every likelihood term as an observed variable; the model has "
+        raise RunError(f"{name}: SBC needs every likelihood term as an observed variable; the model has "
                                   f"potentials {[p.name for p in model.potentials]}")
     if len(obs_map) != len(model.observed_RVs):
-        raise NotImplementedError(f"{name}: SBC needs every observation in pm.Data; missing for "
+        raise RunError(f"{name}: SBC needs every observation in pm.Data; missing for "
                                   f"{[rv.name for rv in model.observed_RVs if rv.name not in obs_map]}")
     seed = cfg.seed * 1000 + sim
     prior = pm.sample_prior_predictive(draws=1, model=model, random_seed=seed)
