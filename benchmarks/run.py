@@ -1,7 +1,7 @@
 """Run every benchmark and write benchmarks/results.md (one documented command):
 
-    python benchmarks/run.py            # all models, both samplers, run/update/report timings
-    python benchmarks/run.py --quick    # fewer draws, to check the script itself
+    python benchmarks/run.py            # all models, both samplers at 4×1000, run/update/report timings
+    python benchmarks/run.py --quick    # sampler comparison at 2×300 draws (the commands are always timed at defaults)
 
 Each fit runs in its own process so peak RSS is per (model, sampler). `forecast run` is timed cold (empty
 pytensor and numba caches in a temp dir) and warm (default caches, after a first run).
@@ -79,7 +79,7 @@ def main() -> None:
     shutil.copytree(ROOT / "data", home / "data")
     shutil.copytree(ROOT / "priors", home / "priors")
     (home / "data" / "evidence" / "evidence.csv").unlink(missing_ok=True)
-    timings = run_timings(home, a.quick)
+    timings = run_timings(home, quick=False)
     write_results(fit_rows, timings, versions(), draws, chains, a.quick)
 
 

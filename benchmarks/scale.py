@@ -309,6 +309,15 @@ def write_figure(recs: list[dict], path: Path) -> None:
               "adoption compile": [r["compile_adoption_s"] for r in recs]}
     for (label, y), mk in zip(series.items(), "osd^"):
         ax1.loglog(K, y, marker=mk, label=f"{label}" + (f" (∝ K^{power_law(K, y):.2f})" if len(K) > 1 else ""))
+    allr = sorted(recs + stopped, key=lambda r: r["K"])
+    g = [r for r in allr if r.get("grad_us")]
+    if len(g) > 1:
+        Kg, y = [r["K"] for r in g], [r["grad_us"] * 1e-3 for r in g]
+        ax1.loglog(Kg, y, marker="v", ls=":", label=f"1000 logp+grad evaluations, all sizes (∝ K^{power_law(Kg, y):.2f})")
+    c = [r for r in allr if r.get("compile_adoption_s")]
+    if len(c) > 1:
+        Kc, y = [r["K"] for r in c], [r["compile_adoption_s"] for r in c]
+        ax1.loglog(Kc, y, marker="x", ls=":", label=f"adoption compile, all sizes (∝ K^{power_law(Kc, y):.2f})")
     ax1.axhline(TARGET_S, color="r", ls="--", lw=1, label="target 3 min")
     ax1.set_xlabel("technologies K")
     ax1.set_ylabel("seconds")
@@ -344,7 +353,7 @@ def write_results(recs: list[dict], a, path: Path) -> None:
         f"# Scaling: adoption + convergence on synthetic prior draws ({dt.date.today().isoformat()})", "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "python") + ".",
-        f"Command: `python benchmarks/scale.py` — K ∈ {{{', '.join(map(str, K))}}} technologies × {QUARTERS} quarters "
+        f"Command: `python benchmarks/scale.py` — K ∈ {{{', '.join(str(r['K']) for r in allrecs)}}} technologies × {QUARTERS} quarters "
         f"(2016Q1–2025Q4), RunConfig(chains={a.chains}, draws={a.draws}, tune={a.tune}), nutpie (numba), one process per K, "
         "cold pytensor/numba caches, `runs.build_models` + `runs.fit_all` (adoption, then convergence).", "",
         "Synthetic data: one prior draw of the hyper-parameters shared by all sizes — "
@@ -354,7 +363,7 @@ def write_results(recs: list[dict], a, path: Path) -> None:
         "beta-binomial counts, series `synthetic` set as the reference frame in the temp `adoption.yaml`.", "",
         f"## Target: K = {big['K']} in ≤ 3 min and ≤ 4 GB — **{'MET' if met_t and met_m else 'MISSED'}** "
         + (f"({big['process_wall_s']:.0f} s process wall, {big['peak_rss_mb']:.0f} MB peak RSS)" if big["status"] == "done" else
-           f"(not finished: stopped by the {a.timeout:.0f} s timeout while sampling adoption, after compiling it in "
+           f"(not finished: stopped by the {big['process_wall_s']:.0f} s timeout while sampling adoption, after compiling it in "
            f"{big.get('compile_adoption_s', float('nan')):.0f} s; peak RSS until then {big['peak_rss_mb']:.0f} MB)"), "",
         "Machine load: other sessions' jobs (test suites, a browser) shared the 2 cores during the sweep — load average before/after "
         "each size: " + "; ".join(f"K={r['K']}: {r.get('loadavg_before_after', [])[:1] + r.get('loadavg_before_after', [])[3:4]}" for r in allrecs)
@@ -405,15 +414,14 @@ def write_results(recs: list[dict], a, path: Path) -> None:
               "peak RSS above the K=" + str(recs[0]["K"]) + " baseline": (
                   power_law(K[1:], [r["peak_rss_mb"] - recs[0]["peak_rss_mb"] for r in recs[1:]])
                   if len(recs) >= 3 and all(r["peak_rss_mb"] > recs[0]["peak_rss_mb"] for r in recs[1:]) else float("nan"))}
-    if True:
-        g = [r for r in allrecs if r.get("grad_us")]
-        if len(g) >= 2:
-            ex["logp+grad evaluation (all sizes)"] = power_law([r["K"] for r in g], [r["grad_us"] for r in g])
-        ok_c = [r for r in allrecs if r.get("compile_adoption_s")]
-        if len(ok_c) >= 2:
-            ex["adoption compile (all sizes)"] = power_law([r["K"] for r in ok_c], [r["compile_adoption_s"] for r in ok_c])
-        L += ["## Growth", "", "Least-squares power law y ∝ K^b on log–log axes over the sizes above:", "",
-              "| quantity | exponent b |", "|---|---|"] + [f"| {k} | {v:.2f} |" for k, v in ex.items()]
+    g = [r for r in allrecs if r.get("grad_us")]
+    if len(g) >= 2:
+        ex["logp+grad evaluation (all sizes)"] = power_law([r["K"] for r in g], [r["grad_us"] for r in g])
+    ok_c = [r for r in allrecs if r.get("compile_adoption_s")]
+    if len(ok_c) >= 2:
+        ex["adoption compile (all sizes)"] = power_law([r["K"] for r in ok_c], [r["compile_adoption_s"] for r in ok_c])
+    L += ["## Growth", "", "Least-squares power law y ∝ K^b on log–log axes over the sizes above:", "",
+          "| quantity | exponent b |", "|---|---|"] + [f"| {k} | {v:.2f} |" for k, v in ex.items()]
     if stopped:
         L += ["", "Sizes stopped by the timeout are left out of the exponents (their times are lower bounds)."]
     L += ["", f"![time and RSS vs K]({path.with_name(FIGURE.name).name})", ""]
