@@ -316,7 +316,7 @@ def adoption_grid(model, techs, dates: pd.DatetimeIndex, title: str = "", ax=Non
         fig = axes[0].figure
     for a, tech in zip(axes, techs):
         adoption_fan(model, tech, dates, ax=a, legend=False)
-    handles, labels = {}, {}
+    labels = {}
     for a in axes[:len(techs)]:
         for h, lab in zip(*a.get_legend_handles_labels()):
             labels.setdefault(lab, h)

@@ -1,7 +1,6 @@
 """Evidence log validation, crash safety, merging into model inputs; resolution scoring by hand values."""
 import datetime as dt
 import hashlib
-import os
 import signal
 import subprocess
 import sys

@@ -13,8 +13,8 @@ Observations (data/adoption_observations.csv):
   small and popular-model-biased (DESIGN §9), so the likelihood is beta-binomial with concentration φ,
   evaluated at the quarter's midpoint, with a logit offset per (technology, frame) for frames other than
   `settings.reference_series` (the share forecast is defined on the reference frame).
-* ``elicited`` — a stated share with an 80% interval: logit(share) ~ Normal(logit s_k(t_mid), sd) with
-  sd = (logit hi − logit lo) / (2 · 1.2816), shares clipped to [logit_clip, 1 − logit_clip]. A *seed's* elicited
+* ``elicited`` — a stated share with an 80% interval [lo, hi]: share ~ Normal(s_k(t_mid), (hi − lo) / (2 · 1.2816))
+  on the share scale; a one-sided claim ("X% or more", hi ≈ 1) only as a soft lower bound log Φ((s − lo)/sd). A *seed's* elicited
   share for a technology that has counted data is a claim under test, not data: by default it is kept out of
   the likelihood (`use_seed_elicited_for_counted: false`) and reported beside the posterior in `summary()`.
 * ``ecosystem_count`` — monthly listed MCP servers (month-end commits). A growth series informs the TIMING and
@@ -120,7 +120,7 @@ class Adoption(ForecastModel):
         tix = {t: i for i, t in enumerate(techs)}
         layers = list(reg.layers)
         ref = pd.Timestamp(s["ref_date"])
-        clip, z80 = float(s["logit_clip"]), float(s["z80"])
+        z80 = float(s["z80"])
         mid = f["period_start"] + (f["period_end"] - f["period_start"]) / 2
 
         cnt = f[f["kind"] == "count"]
