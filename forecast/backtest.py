@@ -11,7 +11,6 @@ Protocol (fixed before looking at results; see README "Calibration"):
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from . import config
 from . import evaluation as ev
 from .config import RunConfig
 from .io import atomic_directory, atomic_write_csv, atomic_write_json, point_symlink
+from .parallel import map_tasks, parse_jobs
 
 HORIZON_YEARS = 2.0
 BASELINES = {"persistence": ev.persistence_draws, "linear_trend": ev.linear_trend_draws}
@@ -94,8 +94,8 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_backtest(origins: list[str] | None = None, models: list[str] | None = None, cfg: RunConfig | None = None,
-                 jobs: int = 1, out_dir: Path | None = None, progress=None) -> tuple[Path, pd.DataFrame]:
-    """Backtest every origin (in parallel with `jobs` processes) and write reports/backtests/<id>/."""
+                 jobs: str | int = 1, out_dir: Path | None = None, progress=None) -> tuple[Path, pd.DataFrame]:
+    """Backtest every origin (in parallel per `jobs`, see forecast/parallel.py) and write reports/backtests/<id>/."""
     from .models import REGISTRY
     from .models.base import ForecastModel
     from .runs import build_models
@@ -104,19 +104,10 @@ def run_backtest(origins: list[str] | None = None, models: list[str] | None = No
     names = [n for n in (models or REGISTRY) if REGISTRY[n].predictive is not ForecastModel.predictive]
     origins = origins or default_origins(build_models(names, cfg))
     t0 = time.perf_counter()
-    frames = []
-    if jobs > 1:
-        # independent fits: one process per origin (each compiles its graphs once); a Dask or Ray executor
-        # with the same submit/result interface would spread origins over a cluster unchanged
-        with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
-            futs = {pool.submit(backtest_origin, o, names, cfg): o for o in origins}
-            for f in cf.as_completed(futs):
-                say(f"origin {futs[f]} done")
-                frames.append(f.result())
-    else:
-        for o in origins:
-            say(f"origin {o} …")
-            frames.append(backtest_origin(o, names, cfg))
+    spec = parse_jobs(jobs)
+    # independent fits (forecast/parallel.py): in process, local processes or a Dask cluster, unchanged
+    frames = map_tasks(backtest_origin, [(o, names, cfg) for o in origins], spec,
+                       on_done=lambda i, r: say(f"origin {origins[i]} done"))
     results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     results = results.sort_values(["origin", "model", "series", "method", "date"]).reset_index(drop=True) if len(results) else results
     summary = summarize(results)
@@ -125,7 +116,7 @@ def run_backtest(origins: list[str] | None = None, models: list[str] | None = No
     with atomic_directory(out_dir / bid) as tmp:
         atomic_write_csv(tmp / "results.csv", results)
         atomic_write_csv(tmp / "summary.csv", summary)
-        atomic_write_json(tmp / "manifest.json", {"id": bid, "origins": origins, "models": names, "jobs": jobs,
+        atomic_write_json(tmp / "manifest.json", {"id": bid, "origins": origins, "models": names, "jobs": spec.describe(),
                                                   "config": cfg.to_dict(), "horizon_years": HORIZON_YEARS,
                                                   "wall_s": round(time.perf_counter() - t0, 1)})
     point_symlink(out_dir / "latest", bid)

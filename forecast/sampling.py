@@ -52,6 +52,8 @@ def _graph_key(model) -> str:
 
 def _nutpie_compiled(model, cache_key: str):
     import nutpie
+    from .numba_kernels import register
+    register()  # cacheable digamma/erfcx: without them no graph here could be cached on disk
     key = f"{cache_key}:{_graph_key(model)}"
     data = {d.name: d.get_value() for d in model.data_vars}
     if key in _COMPILED:

@@ -1,12 +1,12 @@
-"""Simulation-based calibration (Talts et al. 2018) for any model whose observations enter through pm.Data.
+"""Simulation-based calibration (Talts et al. 2018) for every model.
 
-For each simulation: draw parameters θ* and a data set y* from the prior predictive, refit the model on y*
+For each simulation: draw parameters θ* and a data set y* (the model's `sbc_draw`: PyMC's prior predictive by
+default, a model-specific simulator where a likelihood is not an observed variable), refit the model on y*
 (the compiled graph is reused with `with_data`), and record the rank of θ* among thinned posterior draws.
 If the sampler and model are calibrated, ranks are uniform; a chi-square test per parameter says how far.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import time
 from pathlib import Path
@@ -18,6 +18,7 @@ from scipy import stats
 from . import config
 from .config import RunConfig
 from .errors import RunError
+from .parallel import flatten, map_tasks, parse_jobs
 from .io import atomic_directory, atomic_write_csv, atomic_write_json, point_symlink
 
 N_BINS = 10
@@ -57,60 +58,64 @@ def uniformity_pvalue(ranks: np.ndarray, max_rank: int, bins: int = N_BINS) -> f
     return float(stats.chisquare(counts).pvalue)
 
 
-def _simulate_one(name: str, sim: int, cfg: RunConfig, thin_to: int) -> list[dict]:
-    import nutpie
+def prior_predictive_draw(model, seed: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Default SBC simulation: true scalar parameters and simulated pm.Data values from PyMC's prior predictive.
+
+    Needs every likelihood term to be an observed variable whose values are a pm.Data: a Potential is neither
+    simulated by the prior predictive nor swappable data (ranks would be biased), so it is refused."""
     import pymc as pm
+
+    obs_map = observed_data_names(model)
+    if model.potentials:
+        raise RunError(f"SBC needs every likelihood term as an observed variable (or a model-specific "
+                       f"`sbc_draw`); the model has potentials {[p.name for p in model.potentials]}")
+    if len(obs_map) != len(model.observed_RVs):
+        raise RunError("SBC needs every observation in pm.Data; missing for "
+                       f"{[rv.name for rv in model.observed_RVs if rv.name not in obs_map]}")
+    prior = pm.sample_prior_predictive(draws=1, model=model, random_seed=seed)
+    truth = {p: float(prior.prior[p].values[0, 0]) for p in scalar_parameters(model, prior)}
+    data = {d.name: d.get_value() for d in model.data_vars}
+    for obs_name, data_name in obs_map.items():
+        data[data_name] = np.asarray(prior.prior_predictive[obs_name].values[0, 0]).astype(np.asarray(data[data_name]).dtype)
+    return truth, data
+
+
+def simulate_one(name: str, sim: int, cfg: RunConfig, thin_to: int) -> list[dict]:
+    """One SBC simulation of model `name`: draw (θ*, y*) with the model's `sbc_draw`, refit on y*, rank θ*."""
+    import nutpie
 
     from .runs import build_models
     from .sampling import _nutpie_compiled
 
     m = build_models([name], cfg, evidence=False)[name]
     model = m.build_model()
-    obs_map = observed_data_names(model)
-    if model.potentials:
-        # a Potential is neither simulated by the prior predictive nor swappable data: ranks would be biased
-        raise RunError(f"{name}: SBC needs every likelihood term as an observed variable; the model has "
-                                  f"potentials {[p.name for p in model.potentials]}")
-    if len(obs_map) != len(model.observed_RVs):
-        raise RunError(f"{name}: SBC needs every observation in pm.Data; missing for "
-                                  f"{[rv.name for rv in model.observed_RVs if rv.name not in obs_map]}")
     seed = cfg.seed * 1000 + sim
-    prior = pm.sample_prior_predictive(draws=1, model=model, random_seed=seed)
-    params = scalar_parameters(model, prior)
-    data = {d.name: d.get_value() for d in model.data_vars}
-    for obs_name, data_name in obs_map.items():
-        data[data_name] = np.asarray(prior.prior_predictive[obs_name].values[0, 0]).astype(np.asarray(data[data_name]).dtype)
+    truth, data = m.sbc_draw(model, seed)
     compiled, _ = _nutpie_compiled(model, f"sbc:{name}")
-    post = nutpie.sample(compiled.with_data(**data), draws=cfg.draws, tune=cfg.tune, chains=cfg.chains,
-                         cores=min(cfg.chains, 2), seed=seed, progress_bar=False, save_warmup=False)
+    post = nutpie.sample(compiled.with_data(**data) if data else compiled, draws=cfg.draws, tune=cfg.tune,
+                         chains=cfg.chains, cores=min(cfg.chains, 2), seed=seed, progress_bar=False,
+                         save_warmup=False, **(m.nutpie_options or {}))
     div = int(np.asarray(post.sample_stats["diverging"]).sum())
     rows = []
-    for p in params:
-        truth = float(prior.prior[p].values[0, 0])
+    for p, value in truth.items():
         draws = post.posterior[p].values.reshape(-1)
-        rows.append({"model": name, "sim": sim, "parameter": p, "truth": truth,
-                     "rank": rank_statistic(draws, truth, thin_to), "max_rank": thin_to, "divergences": div})
+        rows.append({"model": name, "sim": sim, "parameter": p, "truth": float(value),
+                     "rank": rank_statistic(draws, float(value), thin_to), "max_rank": thin_to, "divergences": div})
     return rows
 
 
-def run_sbc(name: str, sims: int, cfg: RunConfig | None = None, jobs: int = 1, thin_to: int = 99,
+def run_sbc(name: str, sims: int, cfg: RunConfig | None = None, jobs: str | int = 1, thin_to: int = 99,
             out_dir: Path | None = None, progress=None) -> tuple[Path, pd.DataFrame]:
     """Run `sims` simulations for model `name`; write ranks, per-parameter uniformity tests and a histogram."""
     cfg = cfg or RunConfig(chains=2, draws=500, tune=500)
     say = progress or (lambda m: None)
     t0 = time.perf_counter()
-    rows: list[dict] = []
-    if jobs > 1:
-        # one process per worker compiles once and then reuses its graph for every simulation it gets
-        with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
-            futs = [pool.submit(_simulate_one, name, i, cfg, thin_to) for i in range(sims)]
-            for i, f in enumerate(cf.as_completed(futs)):
-                rows += f.result()
-                say(f"{name}: {i + 1}/{sims} simulations")
-    else:
-        for i in range(sims):
-            rows += _simulate_one(name, i, cfg, thin_to)
-            say(f"{name}: {i + 1}/{sims} simulations")
+    spec = parse_jobs(jobs)
+    finished = []
+    # each worker process compiles the graph once and reuses it for every simulation it gets
+    results = map_tasks(simulate_one, [(name, i, cfg, thin_to) for i in range(sims)], spec,
+                        on_done=lambda i, r: (finished.append(i), say(f"{name}: {len(finished)}/{sims} simulations")))
+    rows = flatten(results)
     ranks = pd.DataFrame(rows).sort_values(["parameter", "sim"]).reset_index(drop=True)
     summary = verdict(ranks)
     out_dir = Path(out_dir or config.reports_dir() / "sbc")
@@ -120,7 +125,7 @@ def run_sbc(name: str, sims: int, cfg: RunConfig | None = None, jobs: int = 1, t
         atomic_write_csv(tmp / "summary.csv", summary)
         from . import plots
         plots.save(plots.rank_histograms(ranks), tmp / "ranks")
-        atomic_write_json(tmp / "manifest.json", {"model": name, "sims": sims, "jobs": jobs, "thin_to": thin_to,
+        atomic_write_json(tmp / "manifest.json", {"model": name, "sims": sims, "jobs": spec.describe(), "thin_to": thin_to,
                                                   "config": cfg.to_dict(), "wall_s": round(time.perf_counter() - t0, 1)})
     point_symlink(out_dir / f"{name}-latest", sid)
     return out_dir / sid, summary

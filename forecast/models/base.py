@@ -132,6 +132,16 @@ class ForecastModel(abc.ABC):
         """Posterior-predictive draws (n_draws, len(targets)) for the target rows."""
         raise NotImplementedError(f"{self.name} has no backtest predictive")
 
+    # ---- simulation-based calibration
+    def sbc_draw(self, model, seed: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """One SBC simulation for the pm.Model `model` (built by `build_model`): the true values of the scalar
+        parameters to rank (by free-RV name) and the pm.Data values of a data set simulated from them.
+
+        Default: PyMC's prior predictive (every likelihood term an observed variable on pm.Data). Models with
+        a Potential (a weighted or working likelihood, a prior on a transformed quantity) override it."""
+        from ..sbc import prior_predictive_draw
+        return prior_predictive_draw(model, seed)
+
     # ---- reporting
     def summary(self) -> list[dict]:
         """Headline posterior quantities: rows of {quantity, median, q05, q95, seed_claim, note}."""
