@@ -121,8 +121,3 @@ def run_backtest(origins: list[str] | None = None, models: list[str] | None = No
                                                   "wall_s": round(time.perf_counter() - t0, 1)})
     point_symlink(out_dir / "latest", bid)
     return out_dir / bid, summary
-
-
-def load_latest_summary(reports: Path | None = None) -> pd.DataFrame | None:
-    p = Path(reports or config.reports_dir()) / "backtests" / "latest" / "summary.csv"
-    return pd.read_csv(p) if p.exists() else None

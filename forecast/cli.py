@@ -73,7 +73,7 @@ def cmd_report(a) -> int:
     from .runs import load_run
     t0 = time.perf_counter()
     r = load_run(a.run)
-    render_all(r, r.path)
+    render_all(r, r.path, svg=a.svg)
     print(f"re-rendered {r.path / 'report.html'} in {time.perf_counter() - t0:.1f}s")
     if a.open:
         import webbrowser
@@ -215,6 +215,7 @@ def parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="re-render a saved run's report without sampling")
     rep.add_argument("--run", type=Path, default=None)
     rep.add_argument("--open", action="store_true", help="open report.html in a browser")
+    rep.add_argument("--svg", action="store_true", help="also write every figure as SVG (figures are cached per run; this redraws them)")
     rep.set_defaults(func=cmd_report)
     e = sub.add_parser("evidence", help="the evidence log")
     esub = e.add_subparsers(dest="evidence_command", required=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -129,12 +130,14 @@ def load_idata(path: str | Path):
     return az.from_netcdf(path, engine="h5netcdf")
 
 
+@functools.lru_cache(maxsize=1)
 def _yaml_loader():
     import re
 
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    # libyaml's parser when available: 5-10× faster on the registry and prior files
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         """SafeLoader that also reads 1e26 / 5.0e8 (YAML 1.1 needs a signed exponent) as floats."""
 
     Loader.add_implicit_resolver(

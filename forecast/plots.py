@@ -173,15 +173,18 @@ def rank_histograms(ranks: pd.DataFrame, bins: int = 10, axes=None):
     return fig
 
 
-def save(fig, path_stem) -> list[str]:
-    """Write PNG and SVG next to each other; return the file names."""
+def save(fig, path_stem, svg: bool = False) -> list[str]:
+    """Write the figure as PNG (and SVG beside it if `svg`); return the file names, PNG first."""
     from pathlib import Path
     p = Path(path_stem)
     p.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(p.with_suffix(".png"), dpi=110)
-    fig.savefig(p.with_suffix(".svg"))
+    names = [p.with_suffix(".png").name]
+    if svg:
+        fig.savefig(p.with_suffix(".svg"))
+        names.append(p.with_suffix(".svg").name)
     plt.close(fig)
-    return [p.with_suffix(".png").name, p.with_suffix(".svg").name]
+    return names
 
 
 def density_vs_date(model, ax=None):

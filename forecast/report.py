@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -10,7 +11,6 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from . import plots
 from .io import atomic_write_json, atomic_write_text
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("forecast", "templates"), autoescape=jinja2.select_autoescape(["html"]),
@@ -59,31 +59,63 @@ def milestone_rows(table: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def render_all(run, out: Path) -> dict:
-    """Write figures and all report formats into `out`; return the context used."""
-    out = Path(out)
-    figdir = out / "figures"
-    figs = []
-    fig = plots.gantt(run.milestones)
-    figs.append(("milestones", "gantt", plots.save(fig, figdir / "gantt"),
-                 "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."))
+def code_fingerprint() -> str:
+    """Hash of the package's source and templates: cached figures and summaries are valid only for the code that made them."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for f in sorted([*root.rglob("*.py"), *root.glob("templates/*")]):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+SECTIONS_CACHE = "figures/sections.json"
+
+
+def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list[dict]]:
+    """Gantt figure and one section per model (summary rows + figures), drawn once per run and code version.
+
+    Figures and summaries are functions of the run's saved posteriors and the code alone, so a re-render
+    reads them from `figures/sections.json` instead of redrawing 20 matplotlib figures (≈ 40 s)."""
+    key = hashlib.sha256(f"{run.manifest['run_id']}|{code_fingerprint()}".encode()).hexdigest()
+    cache = out / SECTIONS_CACHE
+    from . import plots  # matplotlib only when something is drawn
+    if cache.exists() and not svg:  # SVG on request is drawn from the posteriors
+        cached = json.loads(cache.read_text())
+        files = [f["png"] for sec in cached["sections"] for f in sec["figures"]] + [cached["gantt"]["png"]]
+        if cached.get("key") == key and all((out / f).exists() for f in files):
+            return cached["gantt"], cached["sections"]
+    stored = plots.save(plots.gantt(run.milestones), figdir / "gantt", svg=svg)
+    gantt = {"png": f"figures/{stored[0]}",
+             "alt": "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."}
     sections = []
     for name, model in run.models.items():
         model_figs = []
         for fname, f in model.figures().items():
-            files = plots.save(f, figdir / fname)
-            model_figs.append({"name": fname, "png": f"figures/{files[0]}", "svg": f"figures/{files[1]}",
-                               "alt": f"{model.title}: {fname.replace('_', ' ')}"})
-        d = run.manifest["diagnostics"][name]
-        sections.append({"name": name, "title": model.title, "summary": model.summary(), "figures": model_figs,
-                         "diag": d, "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]})
+            files = plots.save(f, figdir / fname, svg=svg)
+            model_figs.append({"name": fname, "png": f"figures/{files[0]}", "alt": f"{model.title}: {fname.replace('_', ' ')}"})
+        summary = [dict(r, values=list(r["values"])) for r in model.summary()]
+        sections.append({"name": name, "title": model.title, "summary": summary, "figures": model_figs,
+                         "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]})
+    atomic_write_json(cache, {"key": key, "gantt": gantt, "sections": sections})
+    return gantt, sections
+
+
+def render_all(run, out: Path, *, svg: bool = False) -> dict:
+    """Write figures and all report formats into `out`; return the context used.
+
+    `svg=True` also writes each figure as SVG (for print); the report embeds the PNGs."""
+    out = Path(out)
+    figdir = out / "figures"
+    gantt, cached_sections = _model_sections(run, out, figdir, svg)
+    sections = [dict(sec, diag=run.manifest["diagnostics"][sec["name"]]) for sec in cached_sections]
     changed = _what_changed(out)
     calibration = _calibration(out)
     history_fig = _history_figure(run, out, figdir)
     ctx = {
         "changed": changed, "calibration": calibration, "history_fig": history_fig,
         "run": run.manifest, "rows": milestone_rows(run.milestones), "sections": sections,
-        "gantt": {"png": f"figures/{figs[0][2][0]}", "alt": figs[0][3]},
+        "gantt": gantt,
         "rendered": dt.datetime.now().isoformat(timespec="seconds"),
         "n_forecast": int(run.milestones["forecast"].sum()), "n_total": len(run.milestones),
         "all_passed": run.manifest.get("all_diagnostics_passed", False),
@@ -91,11 +123,11 @@ def render_all(run, out: Path) -> dict:
     atomic_write_text(out / "report.md", _ENV.get_template("report.md.j2").render(**ctx))
     ctx_html = dict(ctx, embed=lambda rel: "data:image/png;base64," + base64.b64encode((out / rel).read_bytes()).decode())
     atomic_write_text(out / "report.html", _ENV.get_template("report.html.j2").render(**ctx_html))
-    atomic_write_json(out / "report.json", report_json(run))
+    atomic_write_json(out / "report.json", report_json(run, {sec["name"]: sec["summary"] for sec in sections}))
     return ctx
 
 
-def report_json(run) -> dict:
+def report_json(run, summaries: dict | None = None) -> dict:
     """Machine-readable report: every milestone with its probabilities, model and diagnostics status."""
     return {
         "schema": "convergence-forecast/report/v1",
@@ -104,7 +136,7 @@ def report_json(run) -> dict:
                         for n, d in run.manifest["diagnostics"].items()},
         "milestones": json.loads(run.milestones.to_json(orient="records")),
         "summaries": {n: [{k: v for k, v in r.items() if k != "values"} | {"median_value": r["values"][0], "q05_value": r["values"][1], "q95_value": r["values"][2]}
-                          for r in m.summary()] for n, m in run.models.items()},
+                          for r in rows] for n, rows in (summaries or {n: m.summary() for n, m in run.models.items()}).items()},
     }
 
 
@@ -123,8 +155,8 @@ def _what_changed(out: Path) -> dict | None:
 
 def _calibration(out: Path) -> dict | None:
     """Latest backtest summary (reports/backtests/latest) if one exists beside the runs."""
-    from .backtest import load_latest_summary
-    s = load_latest_summary(out.parent if out.name != "latest" else out.parent)
+    p = out.parent / "backtests" / "latest" / "summary.csv"
+    s = pd.read_csv(p) if p.exists() else None
     if s is None or s.empty:
         return None
     rows = [{k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.items()} for r in s.to_dict("records")]
@@ -141,6 +173,7 @@ def _history_figure(run, out: Path, figdir: Path) -> dict | None:
         h = pd.concat([h, history_rows(run.manifest, run.milestones)], ignore_index=True)
     if h.empty or h["run_id"].nunique() < 2:
         return None
+    from . import plots
     fig = plots.history(h)
-    files = plots.save(fig, figdir / "history")
+    files = plots.save(fig, figdir / "history", svg=False)
     return {"png": f"figures/{files[0]}", "alt": "Probability of each milestone by its target date across runs (one line per milestone)."}

@@ -24,6 +24,7 @@ from .io import atomic_directory, atomic_write_csv, atomic_write_json, load_idat
 from .models import REGISTRY
 from .priors import load_priors
 from .evidence import affected_models, apply_to_frames, evidence_path, load_evidence
+from .sampling import numba_cache_dir
 from .schema import format_frame
 from .tables import TABLES, load_table, table_path
 
@@ -94,7 +95,10 @@ def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None) -> 
         t0 = time.perf_counter()
         res = model.fit(seed_offset=list(REGISTRY).index(name))
         timings[name] = {"compile_s": round(res.seconds_compile, 2), "sample_s": round(res.seconds_sample, 2),
-                         "total_s": round(time.perf_counter() - t0, 2), "compile_cached": res.compile_cached}
+                         "total_s": round(time.perf_counter() - t0, 2), "compile_cached": res.compile_cached,
+                         # "cold": this compile wrote new numba cache entries; "warm": all came from disk
+                         "numba_disk_cache": "in-process" if res.compile_cached else ("cold" if res.disk_cache_new else "warm"),
+                         "numba_cache_new_entries": res.disk_cache_new}
         d = res.diagnostics
         say(f"      {name}: {timings[name]['total_s']:.1f}s, R-hat {d.max_rhat:.3f}, "
             f"min ESS {min(d.min_ess_bulk, d.min_ess_tail):.0f}, divergences {d.divergences} → {d.status}")
@@ -126,6 +130,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
     manifest = {
         "run_id": run_id, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "models": names, "config": cfg.to_dict(), "versions": versions(),
+        "compile_cache_dir": str(numba_cache_dir()),
         "data": {t: sha256_file(table_path(t, data_dir)) for t in _tables_for(names)},
         "evidence_ids": ev["id"].astype(str).tolist(),
         "milestones_sha256": sha256_file(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path()),
@@ -228,7 +233,7 @@ def load_run(path: str | Path | None = None) -> Run:
     models = {}
     for n in manifest["models"]:
         m = REGISTRY[n](frames, load_priors(n, p / "inputs" / "priors"), cfg)
-        m.attach(load_idata(p / f"{n}.nc"))
+        m.attach(p / f"{n}.nc")  # read lazily
         m.diagnostics = Diagnostics.from_dict(manifest["diagnostics"][n])
         models[n] = m
     link_upstream(models)

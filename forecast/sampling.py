@@ -26,7 +26,19 @@ class FitResult:
     sampler: str
     seconds_compile: float
     seconds_sample: float
-    compile_cached: bool
+    compile_cached: bool  # graph reused in this process (no compile at all)
+    disk_cache_new: int = 0  # numba cache entries written by this compile: 0 = everything came from the disk cache
+
+
+def numba_cache_dir():
+    """Where PyTensor's numba backend keeps compiled functions across processes (``<pytensor base_compiledir>/numba``)."""
+    from pytensor.link.numba.cache import NUMBA_CACHE_PATH
+    return NUMBA_CACHE_PATH
+
+
+def _cache_entries() -> int:
+    d = numba_cache_dir()
+    return sum(1 for _ in d.glob("*.nbi")) if d.exists() else 0
 
 
 def _graph_key(model) -> str:
@@ -63,6 +75,12 @@ def _nutpie_compiled(model, cache_key: str):
     return compiled, False
 
 
+def _compile_counting_cache(model, cache_key: str):
+    before = _cache_entries()
+    compiled, cached = _nutpie_compiled(model, cache_key)
+    return compiled, cached, max(_cache_entries() - before, 0)
+
+
 def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None, seed_offset: int = 0,
            nutpie_options: dict | None = None) -> FitResult:
     """Sample `model` and compute diagnostics on `monitor` (default: all free RVs' names).
@@ -76,14 +94,14 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
     try:
         if cfg.sampler == "nutpie":
             import nutpie
-            compiled, cached = _nutpie_compiled(model, name)
+            compiled, cached, new_entries = _compile_counting_cache(model, name)
             t1 = time.perf_counter()
             idata = nutpie.sample(compiled, draws=cfg.draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
                                   seed=seed, progress_bar=not cfg.quiet, save_warmup=False, target_accept=cfg.target_accept,
                                   **(nutpie_options or {}))
         else:
             import pymc as pm
-            cached = False
+            cached, new_entries = False, 0
             t1 = time.perf_counter()
             with model:
                 idata = pm.sample(draws=cfg.draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
@@ -93,4 +111,4 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
         raise SamplingError(f"{name}: sampling failed: {exc}") from exc
     t2 = time.perf_counter()
     d = diag.compute(idata, monitor, cfg.gate)
-    return FitResult(idata, d, cfg.sampler, t1 - t0, t2 - t1, cached)
+    return FitResult(idata, d, cfg.sampler, t1 - t0, t2 - t1, cached, new_entries)

@@ -26,7 +26,7 @@ def test_run_writes_complete_directory(run_dir):
     assert latest.is_symlink()
     for name in ["manifest.json", "scaling_law.nc", "compute_trend.nc", "milestones.csv", "milestones.json",
                  "report.md", "report.html", "report.json", "inputs/models.csv", "inputs/priors/scaling_law.yaml",
-                 "figures/gantt.png", "figures/compute_fan.svg"]:
+                 "figures/gantt.png", "figures/compute_fan.png", "figures/sections.json"]:
         assert (latest / name).exists(), name
     man = json.loads((latest / "manifest.json").read_text())
     assert man["config"]["seed"] == 1234 and set(man["diagnostics"]) == {"scaling_law", "compute_trend"}

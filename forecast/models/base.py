@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,7 +35,8 @@ class ForecastModel(abc.ABC):
         self.inputs = self.prepare(self.frames)
         self.fit_result: FitResult | None = None
         self.diagnostics = None
-        self.idata = None
+        self._idata = None
+        self._idata_path = None
         self.upstream: dict[str, "ForecastModel"] = {}
 
     # ---- data contract
@@ -63,8 +65,24 @@ class ForecastModel(abc.ABC):
         return self.fit_result
 
     def attach(self, idata) -> None:
-        """Use a saved posterior (from a run directory) instead of fitting."""
-        self.idata = idata
+        """Use a saved posterior (InferenceData, or the path of its netCDF file, read on first use) instead of fitting."""
+        if isinstance(idata, (str, Path)):
+            self._idata, self._idata_path = None, Path(idata)
+        else:
+            self.idata = idata
+
+    @property
+    def idata(self):
+        """The posterior (arviz.InferenceData); a run loaded from disk reads it only when first needed, so
+        re-rendering a report from cached sections never opens the netCDF files."""
+        if self._idata is None and self._idata_path is not None:
+            from ..io import load_idata
+            self._idata = load_idata(self._idata_path)
+        return self._idata
+
+    @idata.setter
+    def idata(self, value) -> None:
+        self._idata, self._idata_path = value, None
 
     def config_hash(self) -> str:
         """Hash of priors, inputs and sampler settings: equal hashes → the same posterior."""
