@@ -72,33 +72,65 @@ def code_fingerprint() -> str:
 SECTIONS_CACHE = "figures/sections.json"
 
 
-def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list[dict]]:
-    """Gantt figure and one section per model (summary rows + figures), drawn once per run and code version.
+def _read_cache(run_dir: Path) -> dict:
+    p = Path(run_dir) / SECTIONS_CACHE
+    return json.loads(p.read_text()) if p.exists() else {}
 
-    Figures and summaries are functions of the run's saved posteriors and the code alone, so a re-render
-    reads them from `figures/sections.json` instead of redrawing 20 matplotlib figures (≈ 40 s)."""
-    key = hashlib.sha256(f"{run.manifest['run_id']}|{code_fingerprint()}".encode()).hexdigest()
-    cache = out / SECTIONS_CACHE
-    from . import plots  # matplotlib only when something is drawn
-    if cache.exists() and not svg:  # SVG on request is drawn from the posteriors
-        cached = json.loads(cache.read_text())
-        files = [f["png"] for sec in cached["sections"] for f in sec["figures"]] + [cached["gantt"]["png"]]
-        if cached.get("key") == key and all((out / f).exists() for f in files):
-            return cached["gantt"], cached["sections"]
-    stored = plots.save(plots.gantt(run.milestones), figdir / "gantt", svg=svg)
-    gantt = {"png": f"figures/{stored[0]}",
-             "alt": "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."}
+
+def _section_key(code: str, name: str, fitted_in: str) -> str:
+    return hashlib.sha256(f"{code}|{name}|{fitted_in}".encode()).hexdigest()
+
+
+def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list[dict]]:
+    """Gantt figure and one section per model (summary rows + figures), each drawn once per posterior and code version.
+
+    Figures and summaries are functions of a model's posterior and the code alone, so a re-render reads them
+    from `figures/sections.json` instead of redrawing ≈ 20 matplotlib figures (≈ 40 s), and a run made by
+    `forecast update` copies the sections of the posteriors it reused from the run that fitted them."""
+    code = code_fingerprint()
+    own = _read_cache(out)
+    fresh = {}
+    gantt_key = _section_key(code, "gantt", run.manifest["run_id"])
+    if not svg and own.get("gantt", {}).get("key") == gantt_key and (out / own["gantt"]["png"]).exists():
+        gantt = own["gantt"]
+    else:
+        from . import plots  # matplotlib only when something is drawn
+        stored = plots.save(plots.gantt(run.milestones), figdir / "gantt", svg=svg)
+        gantt = {"key": gantt_key, "png": f"figures/{stored[0]}",
+                 "alt": "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."}
     sections = []
     for name, model in run.models.items():
-        model_figs = []
-        for fname, f in model.figures().items():
-            files = plots.save(f, figdir / fname, svg=svg)
-            model_figs.append({"name": fname, "png": f"figures/{files[0]}", "alt": f"{model.title}: {fname.replace('_', ' ')}"})
-        summary = [dict(r, values=list(r["values"])) for r in model.summary()]
-        sections.append({"name": name, "title": model.title, "summary": summary, "figures": model_figs,
-                         "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]})
-    atomic_write_json(cache, {"key": key, "gantt": gantt, "sections": sections})
+        fitted_in = run.manifest.get("timings", {}).get(name, {}).get("reused_from", run.manifest["run_id"])
+        key = _section_key(code, name, fitted_in)
+        sec = None if svg else _cached_section(key, name, out, fitted_in, own, fresh)
+        if sec is None:
+            from . import plots
+            model_figs = []
+            for fname, f in model.figures().items():
+                files = plots.save(f, figdir / fname, svg=svg)
+                model_figs.append({"name": fname, "png": f"figures/{files[0]}", "alt": f"{model.title}: {fname.replace('_', ' ')}"})
+            summary = [dict(r, values=list(r["values"])) for r in model.summary()]
+            sec = {"key": key, "name": name, "title": model.title, "summary": summary, "figures": model_figs,
+                   "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]}
+        sections.append(sec)
+    atomic_write_json(out / SECTIONS_CACHE, {"gantt": gantt, "sections": sections})
     return gantt, sections
+
+
+def _cached_section(key: str, name: str, out: Path, fitted_in: str, own: dict, fresh: dict) -> dict | None:
+    """A model's section from this run's cache, or copied (with its figures) from the run that fitted the posterior."""
+    import shutil
+    for run_dir, cache in ((out, own), (out.parent / fitted_in, None)):
+        cache = cache if cache is not None else fresh.setdefault(fitted_in, _read_cache(run_dir))
+        for sec in cache.get("sections", []):
+            if sec.get("key") != key or not all((run_dir / f["png"]).exists() for f in sec["figures"]):
+                continue
+            if run_dir != out:
+                for f in sec["figures"]:
+                    (out / f["png"]).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(run_dir / f["png"], out / f["png"])
+            return sec
+    return None
 
 
 def render_all(run, out: Path, *, svg: bool = False) -> dict:

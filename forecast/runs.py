@@ -283,7 +283,9 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
         models[n].diagnostics = before.models[n].diagnostics
     timings = fit_all(models, cfg_run, say, only=set(plan.refit))
     for n in plan.reuse:
-        timings[n] = dict(before.manifest["timings"].get(n, {}), reused_from=before.manifest["run_id"])
+        old = before.manifest["timings"].get(n, {})
+        # the run that fitted this posterior (the parent, or the run the parent reused it from)
+        timings[n] = dict(old, reused_from=old.get("reused_from", before.manifest["run_id"]))
     run_ = finalize(models, cfg_run, timings, t_start, out_dir=out_dir or plan.parent.parent, data_dir=data_dir, say=say,
                     extra_manifest={"parent_run": before.manifest["run_id"], "refit": plan.refit, "reused": plan.reuse,
                                     "new_evidence": plan.new_evidence["id"].tolist()},

@@ -38,10 +38,30 @@ def observed_data_names(model) -> dict[str, str]:
     return out
 
 
+MAX_ELEMENTS = 25  # elements of a vector parameter ranked one by one (beyond that only scalars are ranked)
+
+
 def scalar_parameters(model, idata) -> list[str]:
-    """Free, scalar parameters on their natural scale (the ones SBC ranks)."""
-    names = [rv.name for rv in model.free_RVs]
-    return [n for n in names if n in idata.prior and idata.prior[n].ndim == 2]
+    """Free parameters on their natural scale that SBC ranks: scalars by name, and each element of a small
+    vector parameter as ``name[i]`` (flat index)."""
+    out = []
+    for rv in model.free_RVs:
+        if rv.name not in idata.prior:
+            continue
+        x = idata.prior[rv.name]
+        if x.ndim == 2:
+            out.append(rv.name)
+        elif 0 < x[0, 0].size <= MAX_ELEMENTS:
+            out += [f"{rv.name}[{i}]" for i in range(x[0, 0].size)]
+    return out
+
+
+def parameter_values(dataset, name: str) -> np.ndarray:
+    """Values of a ranked parameter (``name`` or ``name[i]``) over chains × draws, flattened."""
+    base, _, idx = name.partition("[")
+    x = np.asarray(dataset[base].values)
+    x = x.reshape(x.shape[0] * x.shape[1], -1)
+    return x[:, int(idx.rstrip("]"))] if idx else x[:, 0]
 
 
 def rank_statistic(post: np.ndarray, truth: float, thin_to: int) -> int:
@@ -73,7 +93,7 @@ def prior_predictive_draw(model, seed: int) -> tuple[dict[str, float], dict[str,
         raise RunError("SBC needs every observation in pm.Data; missing for "
                        f"{[rv.name for rv in model.observed_RVs if rv.name not in obs_map]}")
     prior = pm.sample_prior_predictive(draws=1, model=model, random_seed=seed)
-    truth = {p: float(prior.prior[p].values[0, 0]) for p in scalar_parameters(model, prior)}
+    truth = {p: float(parameter_values(prior.prior, p)[0]) for p in scalar_parameters(model, prior)}
     data = {d.name: d.get_value() for d in model.data_vars}
     for obs_name, data_name in obs_map.items():
         data[data_name] = np.asarray(prior.prior_predictive[obs_name].values[0, 0]).astype(np.asarray(data[data_name]).dtype)
@@ -98,7 +118,7 @@ def simulate_one(name: str, sim: int, cfg: RunConfig, thin_to: int) -> list[dict
     div = int(np.asarray(post.sample_stats["diverging"]).sum())
     rows = []
     for p, value in truth.items():
-        draws = post.posterior[p].values.reshape(-1)
+        draws = parameter_values(post.posterior, p)
         rows.append({"model": name, "sim": sim, "parameter": p, "truth": float(value),
                      "rank": rank_statistic(draws, float(value), thin_to), "max_rank": thin_to, "divergences": div})
     return rows

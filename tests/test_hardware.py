@@ -1,9 +1,12 @@
 """Hardware: table validation, graph check, small fit, growth predicate."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from forecast.errors import DataValidationError
+from forecast.errors import DataValidationError, PriorSpecError
 from forecast.models.hardware import Hardware
 from forecast.schema import read_csv
 from forecast.tables import HARDWARE, load_table, table_path
@@ -41,6 +44,30 @@ def test_graph_logp_finite():
     model = m.build_model()
     assert np.isfinite(model.compile_logp()(model.initial_point()))
     assert set(m.inputs["perf"]["group"]) == {0, 1}
+
+
+def test_noncentred_mean_prior_is_the_hierarchical_one():
+    """The generatively drawn (growth_mean, growth_zbar) have the density of mu_g ~ prior, zbar ~ N(0, 1/√K),
+    growth_mean = mu_g + tau·zbar (Jacobian 1): the flat-plus-potential form they replace."""
+    m = Hardware({"hardware": load_table("hardware")})
+    model = m.build_model()
+    logp = model.compile_logp(vars=[model["growth_mean"], model["growth_zbar"]])
+    prior = m.priors["growth_mu"].params
+    point = model.initial_point()
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        tau, gbar, zbar = rng.gamma(4.0, 0.01), rng.normal(0.1, 0.2), rng.normal(0.0, 1.0)
+        point.update(growth_tau_log__=np.log(tau), growth_mean=gbar, growth_zbar=zbar)
+        expect = stats.norm.logpdf(gbar - tau * zbar, prior["mu"], prior["sigma"]) + stats.norm.logpdf(zbar, 0.0, 1 / np.sqrt(2))
+        assert float(logp(point)) == pytest.approx(expect, rel=1e-9)
+
+
+def test_noncentred_mean_needs_normal_growth_mu():
+    m = Hardware({"hardware": load_table("hardware")})
+    t_prior = dataclasses.replace(m.priors["growth_mu"], distribution="StudentT", params={"nu": 3.0, "mu": 0.12, "sigma": 0.1})
+    m.priors = dataclasses.replace(m.priors, parameters={**m.priors.parameters, "growth_mu": t_prior})
+    with pytest.raises(PriorSpecError, match="Normal"):
+        m.build_model()
 
 
 def test_small_fit_static_and_summary(fitted):

@@ -1,9 +1,13 @@
 """Market: provider definition by hand, graph check, small fit, paths and sensitivity shapes."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
+import pytest
+from scipy import stats
 
 from forecast.milestones import month_grid
-from forecast.models.market import Market, normalize_org, provider_counts
+from forecast.models.market import Market, _log_mean, normalize_org, provider_counts
 from forecast.priors import load_priors
 from forecast.tables import load_table
 
@@ -60,6 +64,22 @@ def test_graph_logp_finite():
     m = Market({"models": load_table("models")})
     model = m.build_model()
     assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+@pytest.mark.parametrize("change_point", [False, True])
+def test_sbc_simulator_matches_the_weighted_likelihood(change_point):
+    """The SBC simulator's μ(t) and α are the ones the fitted Potential weights: Σ w·log NB(y* | μ, α) at θ*."""
+    frames = {"models": load_table("models")}
+    priors = load_priors("market")
+    m = Market(frames, dataclasses.replace(priors, settings={**priors.settings, "change_point": change_point}))
+    model = m.build_model()
+    truth, data = m.sbc_draw(model, seed=5)
+    assert set(truth) == {*m.trend_parameters, "overdispersion"}
+    model.set_data("y", data["y"])
+    got = float(model.potentials[0].eval({model[k]: v for k, v in truth.items()}))
+    mu = np.exp(_log_mean(data["t"], m.priors.settings, **{k: truth[k] for k in m.trend_parameters}))
+    alpha = 1.0 / truth["overdispersion"] ** 2
+    assert got == pytest.approx(float((data["w"] * stats.nbinom.logpmf(data["y"], alpha, alpha / (alpha + mu))).sum()), rel=1e-9)
 
 
 def test_small_fit_paths_and_summary(fitted):

@@ -38,3 +38,34 @@ def test_sbc_small(name, tmp_path):
     assert (path / "ranks.png").exists() and len(summary) >= 3
     # 20 sims cannot prove uniformity, but gross miscalibration (all ranks at one end) must not happen
     assert summary["mean_rank_fraction"].between(0.15, 0.85).all()
+
+
+def test_vector_parameters_ranked_by_element():
+    import pymc as pm
+
+    from forecast.sbc import parameter_values, prior_predictive_draw
+    with pm.Model() as m:
+        mu = pm.Normal("mu")
+        pm.Beta("share", 2.0, 3.0, shape=3)
+        y = pm.Data("y", np.zeros(5))
+        pm.Normal("obs", mu, 1.0, observed=y)
+    truth, data = prior_predictive_draw(m, seed=4)
+    assert set(truth) == {"mu", "share[0]", "share[1]", "share[2]"}
+    assert all(np.isfinite(v) for v in truth.values()) and 0 < truth["share[1]"] < 1
+    assert data["y"].shape == (5,) and not np.allclose(data["y"], 0)
+    with m:
+        prior = pm.sample_prior_predictive(draws=4, random_seed=1)
+    assert parameter_values(prior.prior, "share[2]").shape == (4,)
+    assert np.allclose(parameter_values(prior.prior, "share[2]"), prior.prior["share"].values[0, :, 2])
+
+
+def test_model_with_potential_is_refused():
+    import pymc as pm
+
+    from forecast.errors import RunError
+    from forecast.sbc import prior_predictive_draw
+    with pm.Model() as m:
+        mu = pm.Normal("mu")
+        pm.Potential("soft", -mu ** 2)
+    with pytest.raises(RunError, match="potentials"):
+        prior_predictive_draw(m, seed=0)

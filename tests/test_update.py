@@ -49,6 +49,13 @@ def test_update_refits_touched_models_and_prints_diff(home, capsys):
     a = az.from_netcdf(before / "scaling_law.nc").posterior["alpha"].values
     b = az.from_netcdf(after / "scaling_law.nc").posterior["alpha"].values
     assert (a == b).all()
+    # the reused model's report section (summary + figures) is copied from the run that fitted it, not redrawn
+    secs = {s["name"]: s for s in json.loads((after / "figures" / "sections.json").read_text())["sections"]}
+    old = {s["name"]: s for s in json.loads((before / "figures" / "sections.json").read_text())["sections"]}
+    assert secs["scaling_law"] == old["scaling_law"] and secs["compute_trend"]["key"] != old["compute_trend"]["key"]
+    for f in secs["scaling_law"]["figures"]:
+        assert (after / f["png"]).read_bytes() == (before / f["png"]).read_bytes()
+    assert man["timings"]["scaling_law"]["reused_from"] == before.name
     assert cli.main(["history", "compute-1e28"]) == 0
     assert capsys.readouterr().out.count("compute-1e28") >= 2
 

@@ -90,12 +90,20 @@ class Hardware(ForecastModel):
                 mu_g = P.rv("growth_mu")
                 z = pm.Normal("growth_z", 0.0, 1.0, dims="precision")
                 g = pm.Deterministic("growth_log10", mu_g + tau_g * z, dims="precision")
-            else:  # "noncentred_mean": sample the groups' mean slope; mu_g is derived (same prior, Jacobian 1)
-                gbar = pm.Flat("growth_mean")
+            else:  # "noncentred_mean": sample the groups' mean slope; mu_g is derived
+                # gbar = mu_g + tau·zbar with mu_g ~ N(m, s), zbar ~ N(0, 1/√K). Drawn in generative order — gbar from
+                # its Normal marginal, then zbar | gbar by Gaussian conditioning — it has exactly the density of a flat
+                # gbar plus a prior potential on mu_g, yet the prior predictive can draw it (SBC needs that).
+                if P["growth_mu"].distribution != "Normal":  # the closed-form marginal needs it
+                    from ..errors import PriorSpecError
+                    raise PriorSpecError("parameterization noncentred_mean needs a Normal prior", file=P.file, key="growth_mu")
+                m, s = (float(P["growth_mu"].params[k]) for k in ("mu", "sigma"))
+                vz = 1.0 / len(GROUPS)  # variance of the mean of K independent N(0, 1)
+                v_g = s**2 + tau_g**2 * vz
+                gbar = pm.Normal("growth_mean", m, pm.math.sqrt(v_g))
                 z = pm.ZeroSumNormal("growth_z", sigma=1.0, dims="precision")
-                zbar = pm.Normal("growth_zbar", 0.0, 1.0 / np.sqrt(len(GROUPS)))
+                zbar = pm.Normal("growth_zbar", tau_g * vz * (gbar - m) / v_g, s * pm.math.sqrt(vz / v_g))
                 mu_g = pm.Deterministic("growth_mu", gbar - tau_g * zbar)
-                pm.Potential("growth_mu_prior", pm.logp(getattr(pm, P["growth_mu"].distribution).dist(**P["growth_mu"].params), mu_g))
                 g = pm.Deterministic("growth_log10", gbar + tau_g * z, dims="precision")
             a = P.rv("level", dims="precision")
             sigma = P.rv("sigma", dims="precision")

@@ -101,6 +101,15 @@ def _nb_draws(rng, mu, alpha):
     return rng.negative_binomial(alpha, alpha / (alpha + mu))
 
 
+def _log_mean(t, settings, log_level, trend, trend_change=None, change_time=None):
+    """log μ at t (years from t_ref): the numpy twin of the graph in `Market.build_model`; parameters broadcast against t."""
+    eta = log_level + trend * t
+    if settings.get("change_point"):
+        k = float(settings.get("change_sharpness", 8.0))
+        eta = eta + trend_change * np.logaddexp(0.0, k * (t - change_time)) / k
+    return eta
+
+
 class Market(ForecastModel):
     """Count of foundation-model providers (organizations with a Language/Multimodal model within an order of magnitude of the running frontier compute in the trailing 12 months; Epoch AI): lag-aware negative-binomial trend and its posterior predictive count."""
 
@@ -157,9 +166,29 @@ class Market(ForecastModel):
         return model
 
     @property
+    def trend_parameters(self) -> list[str]:
+        """Free parameters of log μ(t) (the arguments of `_log_mean`)."""
+        return ["log_level", "trend", *(["trend_change", "change_time"] if self.priors.settings.get("change_point") else [])]
+
+    @property
     def monitor(self):
-        extra = ["trend_change", "change_time"] if self.priors.settings.get("change_point") else []
-        return ["log_level", "trend", "overdispersion", *extra]
+        return [*self.trend_parameters, "overdispersion"]
+
+    # ---- simulation-based calibration
+    def sbc_draw(self, model, seed):
+        """θ* from the model's priors, counts y* ~ NB(μ(t; θ*), α*) at every quarter (weight-0 ones included)."""
+        import pymc as pm
+
+        # The overlap weights (3/12, and 0 in the lag window) temper the NB likelihood; a tempered likelihood is not a
+        # distribution to simulate from, so the Potential stays and the counts come from the NB it tempers. The
+        # weighted posterior is then wider than the exact one for such independent counts: expect ∩-shaped ranks.
+        free = model.free_RVs
+        truth = {rv.name: float(v) for rv, v in zip(free, pm.draw(free, random_seed=seed))}
+        data = {d.name: np.asarray(d.get_value()) for d in model.data_vars}
+        mu = np.exp(_log_mean(data["t"], self.priors.settings, **{v: truth[v] for v in self.trend_parameters}))
+        y = _nb_draws(np.random.default_rng([seed, 1]), mu, 1.0 / truth["overdispersion"] ** 2)
+        data["y"] = y.astype(data["y"].dtype)
+        return truth, data
 
     @property
     def data_end(self) -> pd.Timestamp:
@@ -170,12 +199,7 @@ class Market(ForecastModel):
         """log μ(t) per draw at dates: (draws, T)."""
         s = self.priors.settings
         t = decimal_year(pd.DatetimeIndex(dates)) - float(s["t_ref"])
-        eta = self.draws("log_level")[:, None] + self.draws("trend")[:, None] * t[None, :]
-        if s.get("change_point"):
-            k = float(s.get("change_sharpness", 8.0))
-            tau = self.draws("change_time")[:, None]
-            eta = eta + self.draws("trend_change")[:, None] * np.logaddexp(0.0, k * (t[None, :] - tau)) / k
-        return eta
+        return _log_mean(t[None, :], s, **{v: self.draws(v)[:, None] for v in self.trend_parameters})
 
     def predictive_counts(self, dates, rng: np.random.Generator) -> np.ndarray:
         """Posterior predictive provider count at each date: (draws, T) ints (independent NB draws per date)."""
