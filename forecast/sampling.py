@@ -2,6 +2,8 @@
 
 Compiled nutpie models are cached in-process per (model name, graph signature) so a test session or
 an update compiles each graph once; data enter through `pm.Data` and are swapped with `with_data`.
+Across processes, every numba function of a compiled model is cached on disk (forecast/compile_cache.py,
+in `numba_cache_dir()`), so a graph compiled once on this machine loads in seconds in a new process.
 """
 from __future__ import annotations
 
@@ -63,14 +65,12 @@ def _graph_key(model) -> str:
 
 
 def _nutpie_compiled(model, cache_key: str):
-    import nutpie
-    from .numba_kernels import register
-    register()  # cacheable digamma/erfcx: without them no graph here could be cached on disk
+    from .compile_cache import compile_model
     key = f"{cache_key}:{_graph_key(model)}"
     data = {d.name: d.get_value() for d in model.data_vars}
     if key in _COMPILED:
         return _COMPILED[key].with_data(**data) if data else _COMPILED[key], True
-    compiled = nutpie.compile_pymc_model(model, backend="numba")
+    compiled = compile_model(model)  # nutpie's compile, with its numba callbacks cached on disk across processes
     _COMPILED[key] = compiled
     return compiled, False
 

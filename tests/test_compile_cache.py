@@ -1,0 +1,75 @@
+"""Disk-cached nutpie compile: identical draws to nutpie's own compile, `with_data` still swaps data, and a
+second process loads the callbacks from the cache instead of compiling them."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+MODEL_SRC = """
+import numpy as np
+import pymc as pm
+
+
+def _model():
+    with pm.Model() as m:
+        x = pm.Data("x", np.linspace(0, 1, 20))
+        y = pm.Data("y", 1.0 + 2.0 * np.linspace(0, 1, 20) + np.random.default_rng(0).normal(0, 0.3, 20))
+        a = pm.Normal("a", 0, 5)
+        b = pm.Normal("b", 0, 5)
+        s = pm.Gamma("s", 2.0, 2.0)  # its gradient needs digamma: cacheable only with forecast's kernel
+        pm.Deterministic("slope_x2", 2 * b)
+        pm.Normal("obs", a + b * x, s, observed=y, shape=x.shape)
+    return m
+"""
+_ns: dict = {}
+exec(MODEL_SRC, _ns)
+_model = _ns["_model"]
+
+
+@pytest.fixture(scope="module")
+def both():
+    import nutpie
+
+    from forecast.compile_cache import compile_model
+    return compile_model(_model()), nutpie.compile_pymc_model(_model(), backend="numba")
+
+
+def _draws(compiled, **data):
+    import nutpie
+    c = compiled.with_data(**data) if data else compiled
+    idata = nutpie.sample(c, draws=200, tune=200, chains=2, cores=1, seed=11, progress_bar=False)
+    return {v: idata.posterior[v].values for v in ("a", "b", "s", "slope_x2")}
+
+
+def test_same_draws_as_nutpie_and_with_data(both):
+    ours, theirs = both
+    assert ours.compiled_logp_func._pyfunc.__name__ == "forecast_logp"  # the cacheable callback is in use
+    d1, d2 = _draws(ours), _draws(theirs)
+    for v in d1:
+        np.testing.assert_array_equal(d1[v], d2[v])
+    np.testing.assert_allclose(d1["slope_x2"], 2 * d1["b"])
+    new = {"x": np.linspace(0, 1, 35), "y": 5.0 - 3.0 * np.linspace(0, 1, 35)}
+    e1, e2 = _draws(ours, **new), _draws(theirs, **new)
+    for v in e1:
+        np.testing.assert_array_equal(e1[v], e2[v])
+    assert abs(np.median(e1["b"]) + 3.0) < 0.2  # the new data were used
+
+
+def test_second_process_loads_callbacks_from_disk(both, tmp_path):
+    script = tmp_path / "load.py"
+    script.write_text(
+        "import sys, numba.core.ccallback as cc\n"
+        "calls = []\n"
+        "orig = cc.CFunc._compile_uncached\n"
+        "cc.CFunc._compile_uncached = lambda self: (calls.append(self._pyfunc.__name__), orig(self))[1]\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from model_def import _model\n"
+        "from forecast.compile_cache import compile_model\n"
+        "compile_model(_model())\n"
+        "print('UNCACHED', calls)\n")
+    (tmp_path / "model_def.py").write_text(MODEL_SRC)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "UNCACHED []" in out.stdout, out.stdout
