@@ -28,6 +28,9 @@ typical ones with the suffix `_typ`. The doubling-time milestone and `open_model
 frontier fit. L_g(t_ref) = 0 is a convention (densities relative to the group's own curve at t_ref);
 doubling times and "smallest size reaching a score at a date" do not depend on it.
 
+Calibration: the backtest predicts each later open model's score from the typical fit's likelihood
+(`predictive`); SBC (`sbc_draw`) simulates scores from the prior and the same kink-rounded AL likelihood.
+
 Active parameters are used for N (for MoE models the active count; the current table holds dense
 models only, MoE rows having been dropped upstream). Open LLM Leaderboard v1 rows are not used: their
 dates are evaluation timestamps (see the priors file).
@@ -40,8 +43,10 @@ import numpy as np
 import pandas as pd
 
 from ..diagnostics import combine
+from ..errors import RunError
 from ..sampling import FitResult, sample
 from .base import ForecastModel, quantile_row
+from .compute_trend import decimal_year
 
 LN2 = math.log(2.0)
 TYP = "_typ"
@@ -90,6 +95,23 @@ def al_unit_b(q):
     """Rate b giving an asymmetric Laplace (PyMC parametrisation, quantile q) unit standard deviation."""
     kappa = (q / (1.0 - q)) ** 0.5
     return (1.0 + kappa ** 4) ** 0.5 / kappa
+
+
+def smoothed_al_noise(q, eps, size, rng):
+    """Draws of (y − μ)/scale under the fit's likelihood: the unit-sd asymmetric Laplace (quantile q) with its
+    kink rounded over `eps` (eps > 0, as in the fit). Its density exp(−½((κ − 1/κ)u + (κ + 1/κ)·√(u² + eps²)))
+    in u = b·(y − μ)/scale is the hyperbolic distribution, scipy's generalized hyperbolic with p = 1."""
+    from scipy import stats
+    kap = math.sqrt(q / (1.0 - q))
+    u = stats.genhyperbolic(1.0, 0.5 * (kap + 1 / kap) * eps, -0.5 * (kap - 1 / kap) * eps, scale=eps)
+    return u.rvs(size=size, random_state=rng) / al_unit_b(q)
+
+
+def score_location_scale(log_n_eff, floor, ceil_frac, k, m, sigma_rho, sigma_score):
+    """Location (the curve at ln N + L(t)) and delta-method scale of a score in the likelihood (numpy twin of the graph)."""
+    p = logistic(k * (log_n_eff - m))
+    span = (1.0 - floor) * ceil_frac
+    return floor + span * p, np.sqrt((span * k * p * (1.0 - p) * sigma_rho) ** 2 + sigma_score ** 2)
 
 
 class Densing(ForecastModel):
@@ -246,7 +268,8 @@ class Densing(ForecastModel):
         idata.posterior = idata.posterior.merge(ty.idata.posterior[keep].rename({v: v + TYP for v in keep}))
         d = combine(fr.diagnostics, ty.diagnostics, self.cfg.gate, suffix_b=TYP)
         self.fit_result = FitResult(idata, d, fr.sampler, fr.seconds_compile + ty.seconds_compile,
-                                    fr.seconds_sample + ty.seconds_sample, fr.compile_cached)
+                                    fr.seconds_sample + ty.seconds_sample, fr.compile_cached,
+                                    fr.disk_cache_new + ty.disk_cache_new)
         self.idata, self.diagnostics = idata, d
         if s.get("sensitivity", False):
             self._sensitivity = self.sensitivity()
@@ -326,6 +349,87 @@ class Densing(ForecastModel):
         return {"date": r["date"].date().isoformat(),
                 "source": f"data/benchmarks.csv ({r['source']}): {r['model']}, {r['active_parameters']:.3g} active parameters, "
                           f"{r['benchmark']} {r['score']:.3f} ({r['date_kind']} date)"}
+
+    # ---- backtesting: scores of open models released after the origin
+    # Target: each later open model's score per group, given its size and date. Predictive: the TYPICAL (τ = 0.5)
+    # fit's own likelihood, a (kink-rounded) Laplace around its median line through the curve with the delta-method
+    # scale. The frontier fit's τ = 0.9 asymmetric Laplace is a working likelihood that pins the upper quantile
+    # line; its skewed shape is not a model of how individual scores scatter, so it is not used as a predictive.
+    def backtest_targets(self, full, horizon_years):
+        as_of = pd.Timestamp(self.cfg.as_of)
+        obs = full.inputs["obs"]
+        label = obs["group"].map(dict(enumerate(g["label"] for g in full.inputs["groups"])))
+        # a group the cut fit dropped (fewer than 8 models before the origin) has no curve to forecast from
+        keep = label.isin([g["label"] for g in self.inputs["groups"]])
+        later = (obs["date"] >= as_of) & (obs["date"] < as_of + pd.DateOffset(days=int(365.25 * horizon_years))) & keep
+        rows = obs[later]
+        return pd.DataFrame({"series": ("densing_score:" + label[later]).to_numpy(), "date": rows["date"].to_numpy(),
+                             "t": decimal_year(rows["date"]), "y": rows["score"].to_numpy(float), "discrete": False,
+                             "group": label[later].to_numpy(), "log_n": np.log(rows["active_parameters"].to_numpy(float))})
+
+    def backtest_history(self):
+        obs = self.inputs["obs"]
+        label = obs["group"].map(dict(enumerate(g["label"] for g in self.inputs["groups"])))
+        return pd.DataFrame({"series": ("densing_score:" + label).to_numpy(), "t": decimal_year(obs["date"]),
+                             "y": obs["score"].to_numpy(float)})
+
+    def predictive(self, targets, rng, n_draws=1000):
+        x = self.inputs
+        idx = rng.choice(self.draws("T_months").shape[0], size=n_draws)
+        index = {g["label"]: i for i, g in enumerate(x["groups"])}
+        gi = targets["group"].map(index).to_numpy(int)
+        d = {v: self.draws(v + TYP)[idx] for v in ("r", "ceil_frac", "k", "m", "sigma_rho", "sigma_score")}
+        dates = pd.DatetimeIndex(pd.to_datetime(targets["date"]))
+        line = d["r"][:, gi] * years_between(dates, x["t_ref"])[None, :]
+        if x["use_break"]:
+            line = line - self.draws("delta_break" + TYP)[idx, None] * np.minimum(years_between(dates, x["t_break"]), 0.0)[None, :]
+        mu, scale = score_location_scale(targets["log_n"].to_numpy(float)[None, :] + line, x["floor"][gi],
+                                         *(d[v][:, gi] for v in ("ceil_frac", "k", "m", "sigma_rho", "sigma_score")))
+        s = self.priors.settings
+        return mu + scale * smoothed_al_noise(float(s["typical_quantile"]), float(s.get("al_smoothing", 0.1)), mu.shape, rng)
+
+    # ---- simulation-based calibration
+    def sbc_draw(self, model, seed):
+        """θ* from the fit's prior and scores from its likelihood, for the graph `model` (frontier or typical τ).
+
+        Prior: for any r and Δ the map (curve_level, curve_head, curve_slope) → (ceil_frac, k, h) is a bijection onto
+        (0, 1) × (0, ∞) × ℝ, and the curve_prior Potential is the density of independent ceil_frac, k, h priors times
+        its Jacobian, so drawing ceil_frac, k, h from their stated priors is exactly the fit's prior. Likelihood: one
+        kink-rounded asymmetric-Laplace draw per score (the Potential's per-row density is normalised up to a constant
+        that does not depend on θ). Weights must be 0 or 1: a 0 row drops out, a weight of 2 would be one score
+        counted twice, which no data simulation reproduces. Ranked: log_T (frontier doubling time), tau_r (spread of
+        group rates) and delta_break (change of the growth rate at ChatGPT), the scalars with a clear meaning."""
+        data = {d.name: np.asarray(d.get_value()) for d in model.data_vars}
+        if not np.isin(data["weight"], (0.0, 1.0)).all():
+            raise RunError("densing SBC needs likelihood weights of 0 or 1")
+        rng = np.random.default_rng(seed)
+        theta = self.prior_draw(rng)
+        mu, scale = self.likelihood_location_scale(theta, data)
+        eps = float(self.priors.settings.get("al_smoothing", 0.1))
+        data["score"] = mu + scale * smoothed_al_noise(float(data["quantile"]), eps, mu.shape, rng)
+        return {v: float(theta[v]) for v in ("log_T", "tau_r", "delta_break") if v in theta}, data
+
+    def prior_draw(self, rng) -> dict[str, np.ndarray]:
+        """One draw of every parameter from the fit's prior (curve on the t_ref convention: ceil_frac, k, h)."""
+        P, G = self.priors, len(self.inputs["groups"])
+        draw = lambda key, size=None: np.asarray(P[key].to_scipy().rvs(size=size, random_state=rng), float)  # noqa: E731
+        th = {"log_T": draw("log_T"), "tau_r": draw("tau_r")}
+        th["r"] = rng.normal(12.0 * LN2 * np.exp(-th["log_T"]), th["tau_r"], size=G)
+        if self.inputs["use_break"]:
+            th["delta_break"] = draw("delta_break")
+        for v in ("ceil_frac", "k", "h", "sigma_score", "sigma_rho"):
+            th[v] = draw(v, G)
+        return th
+
+    def likelihood_location_scale(self, theta, data) -> tuple[np.ndarray, np.ndarray]:
+        """Likelihood location and scale of every score under parameters `theta` (as from `prior_draw`) and pm.Data values `data`."""
+        g = data["g"]
+        line = theta["r"][g] * data["t"]
+        if self.inputs["use_break"]:
+            line = line - theta["delta_break"] * data["t_pre"]
+        m = data["log_n_mid"] - theta["h"] / theta["k"]
+        return score_location_scale(data["log_n"] + line, self.inputs["floor"][g], theta["ceil_frac"][g], theta["k"][g], m[g],
+                                    theta["sigma_rho"][g], theta["sigma_score"][g])
 
     # ---- sensitivity (refits; not part of a default run)
     def sensitivity(self, draws: int | None = None) -> pd.DataFrame:
