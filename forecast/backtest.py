@@ -29,9 +29,16 @@ BASELINES = {"persistence": ev.persistence_draws, "linear_trend": ev.linear_tren
 
 
 def default_origins(models: dict) -> list[str]:
-    """Every six months from 2023-01-01 to six months before the earliest data end among the models."""
-    end = min(m.data_end for m in models.values()) - pd.DateOffset(months=6)
+    """Every six months from 2023-01-01 to six months before the latest data end among the models (protocol step 1);
+    each origin fits only the models with at least six months of data after it (`models_at`)."""
+    end = max(m.data_end for m in models.values()) - pd.DateOffset(months=6)
     return [d.date().isoformat() for d in pd.date_range("2023-01-01", end, freq="6MS")]
+
+
+def models_at(origin: str, models: dict) -> list[str]:
+    """Models whose data extend at least six months past `origin` (the others have too little to score there)."""
+    o = pd.Timestamp(origin)
+    return [n for n, m in models.items() if m.data_end - pd.DateOffset(months=6) >= o]
 
 
 def _score_rows(origin, model_name, method, targets, draws, rng) -> list[dict]:
@@ -59,6 +66,9 @@ def backtest_origin(origin: str, names: list[str], cfg: RunConfig, horizon_years
     """Fit every model at one origin and score it and the baselines on what came after."""
     from .runs import build_models, fit_all
     full = build_models(names, cfg)
+    names = models_at(origin, {n: full[n] for n in names})
+    if not names:
+        return pd.DataFrame()
     cut = build_models(names, cfg.replace(as_of=origin))
     fit_all(cut, cfg.replace(as_of=origin), lambda m: None)
     rng = np.random.default_rng([cfg.seed, *origin.encode()])

@@ -44,9 +44,11 @@ class _Stub:
 
 
 def test_default_origins_six_monthly():
-    got = bt.default_origins({"a": _Stub("2025-12-31"), "b": _Stub("2025-03-31")})
-    # the earliest data end (2025-03-31) minus six months = 2024-09-30
-    assert got == ["2023-01-01", "2023-07-01", "2024-01-01", "2024-07-01"]
+    models = {"a": _Stub("2025-12-31"), "b": _Stub("2025-03-31")}
+    # the latest data end (2025-12-31) minus six months = 2025-06-30
+    assert bt.default_origins(models) == ["2023-01-01", "2023-07-01", "2024-01-01", "2024-07-01", "2025-01-01"]
+    # b has less than six months after 2025-01-01: only a is fitted at that origin
+    assert bt.models_at("2025-01-01", models) == ["a"] and bt.models_at("2024-07-01", models) == ["a", "b"]
     assert bt.default_origins({"a": _Stub("2025-07-01")}) == ["2023-01-01", "2023-07-01", "2024-01-01", "2024-07-01", "2025-01-01"]
 
 
