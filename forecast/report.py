@@ -205,7 +205,13 @@ def _history_figure(run, out: Path, figdir: Path) -> dict | None:
         h = pd.concat([h, history_rows(run.manifest, run.milestones)], ignore_index=True)
     if h.empty or h["run_id"].nunique() < 2:
         return None
+    alt = "Probability of each milestone by its target date across runs (one line per milestone)."
+    # redrawn only when the history table (or the code) changed since the last render
+    key = hashlib.sha256((code_fingerprint() + h.astype(str).to_csv(index=False)).encode()).hexdigest()
+    stamp = figdir / "history.key"
+    if stamp.exists() and stamp.read_text() == key and (figdir / "history.png").exists():
+        return {"png": "figures/history.png", "alt": alt}
     from . import plots
-    fig = plots.history(h)
-    files = plots.save(fig, figdir / "history", svg=False)
-    return {"png": f"figures/{files[0]}", "alt": "Probability of each milestone by its target date across runs (one line per milestone)."}
+    files = plots.save(plots.history(h), figdir / "history", svg=False)
+    atomic_write_text(stamp, key)
+    return {"png": f"figures/{files[0]}", "alt": alt}
