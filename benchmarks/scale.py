@@ -365,9 +365,9 @@ def write_results(recs: list[dict], a, path: Path) -> None:
         + (f"({big['process_wall_s']:.0f} s process wall, {big['peak_rss_mb']:.0f} MB peak RSS)" if big["status"] == "done" else
            f"(not finished: stopped by the {big['process_wall_s']:.0f} s timeout while sampling adoption, after compiling it in "
            f"{big.get('compile_adoption_s', float('nan')):.0f} s; peak RSS until then {big['peak_rss_mb']:.0f} MB)"), "",
-        "Machine load: other sessions' jobs (test suites, a browser) shared the 2 cores during the sweep — load average before/after "
-        "each size: " + "; ".join(f"K={r['K']}: {r.get('loadavg_before_after', [])[:1] + r.get('loadavg_before_after', [])[3:4]}" for r in allrecs)
-        + ". Wall times are therefore inflated (up to ≈2× against an idle machine); CPU seconds of the process are given beside them.", "",
+        "1-minute load average before/after each size (2 cores; a load above the size's own 2 busy threads means other work "
+        "shared the machine and inflated its wall time; process CPU seconds are given beside wall times): "
+        + "; ".join(f"K={r['K']}: {r.get('loadavg_before_after', [])[:1] + r.get('loadavg_before_after', [])[3:4]}" for r in allrecs) + ".", "",
         "## Per size", "",
         "| K | obs | adoption dims | process wall (s) | process CPU (s) | fit both (s) | adoption compile (s) | logp+grad (µs) | adoption sampling (s) | convergence total (s) | peak RSS (MB) | max R-hat | min ESS (bulk/tail) | divergences | mean leapfrogs/draw | t0 in 90% | r in 90% | ceiling in 90% | C(2025-12-31) in 90% |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",

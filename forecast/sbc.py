@@ -7,7 +7,9 @@ If the sampler and model are calibrated, ranks are uniform; a chi-square test pe
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import time
 from pathlib import Path
 
@@ -78,6 +80,17 @@ def uniformity_pvalue(ranks: np.ndarray, max_rank: int, bins: int = N_BINS) -> f
     return float(stats.chisquare(counts).pvalue)
 
 
+@contextlib.contextmanager
+def _quiet_logger(name: str):
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def prior_predictive_draw(model, seed: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Default SBC simulation: true scalar parameters and simulated pm.Data values from PyMC's prior predictive.
 
@@ -92,7 +105,9 @@ def prior_predictive_draw(model, seed: int) -> tuple[dict[str, float], dict[str,
     if len(obs_map) != len(model.observed_RVs):
         raise RunError("SBC needs every observation in pm.Data; missing for "
                        f"{[rv.name for rv in model.observed_RVs if rv.name not in obs_map]}")
-    prior = pm.sample_prior_predictive(draws=1, model=model, random_seed=seed)
+    # PyMC logs the sampled variable list at INFO once per call: one line per simulation, noise in SBC logs
+    with _quiet_logger("pymc"):
+        prior = pm.sample_prior_predictive(draws=1, model=model, random_seed=seed)
     truth = {p: float(parameter_values(prior.prior, p)[0]) for p in scalar_parameters(model, prior)}
     data = {d.name: d.get_value() for d in model.data_vars}
     for obs_name, data_name in obs_map.items():

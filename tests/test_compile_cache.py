@@ -73,3 +73,27 @@ def test_second_process_loads_callbacks_from_disk(both, tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "UNCACHED []" in out.stdout, out.stdout
+
+
+KEY_SCRIPT = """
+import sys
+from forecast.numba_kernels import register
+register()
+from nutpie.compile_pymc import _make_functions
+from pymc.initial_point import make_initial_point_fn
+from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+from forecast.config import RunConfig
+from forecast.runs import build_models
+model = build_models(["hardware"], RunConfig(seed=1), evidence=False)["hardware"].build_model()
+ipf = make_initial_point_fn(model=model, return_transformed=True)
+fn = _make_functions(model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=ipf)[2]
+print(CACHED_SRC_FUNCTIONS.get(fn.vm.jit_fn.py_func))
+"""
+
+
+def test_graph_cache_key_is_the_same_in_every_process():
+    """hardware's data vectors have fixed lengths: with symbolic ones the order of their shape checks in the
+    compiled graph (and so the numba cache key) changed from process to process, and each run recompiled it."""
+    keys = {subprocess.run([sys.executable, "-c", KEY_SCRIPT], capture_output=True, text=True, timeout=300,
+                           check=True).stdout.strip().splitlines()[-1] for _ in range(2)}
+    assert len(keys) == 1 and "None" not in keys

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..errors import DataValidationError, PriorSpecError
 from ..technologies import Registry, load_technologies
-from .base import ForecastModel, quantile_row
+from .base import ForecastModel, fixed_data, quantile_row
 
 FILE = "adoption_observations.csv"
 # r and the ceiling of a counted technology with at least this many adopters and non-adopters in its counts are
@@ -521,15 +521,15 @@ class Adoption(ForecastModel):
                 else:
                     off = pt.zeros(1)
                 pm.CustomDist("count_obs", lc[rt], r[rt], t0[rt], off[gr["row_frame"]], phi,
-                              pm.Data("count_t", gr["t"]), pm.Data("count_n", gr["n"]),
-                              dist=count_dist, logp=count_logp, observed=pm.Data("count_k", gr["k"]))
+                              fixed_data("count_t", gr["t"]), fixed_data("count_n", gr["n"]),
+                              dist=count_dist, logp=count_logp, observed=fixed_data("count_k", gr["k"]))
             e = x["elicited"]
             two = ~e["lower_only"]
             if two.any():
-                e_tech = pm.Data("elicited_tech", e["tech"][two])
-                e_t = pm.Data("elicited_t", e["t"][two])
-                e_sd = pm.Data("elicited_sd", e["sd"][two])
-                e_y = pm.Data("elicited_y", e["y"][two])
+                e_tech = fixed_data("elicited_tech", e["tech"][two])
+                e_t = fixed_data("elicited_t", e["t"][two])
+                e_sd = fixed_data("elicited_sd", e["sd"][two])
+                e_y = fixed_data("elicited_y", e["y"][two])
                 share_e = pt.exp(log_sigmoid(lc[e_tech]) + log_sigmoid(r[e_tech] * (e_t - t0[e_tech])))
                 pm.Normal("elicited_obs", mu=share_e, sigma=e_sd, observed=e_y, shape=e_t.shape)
             if e["lower_only"].any():
@@ -540,13 +540,13 @@ class Adoption(ForecastModel):
                 ti = e["tech"][lo_]
                 s_lo = pt.exp(log_sigmoid(lc[ti]) + log_sigmoid(r[ti] * (e["t"][lo_] - t0[ti])))
                 pm.Censored("elicited_lower", pm.Normal.dist(s_lo, e["lo_sd"][lo_]), lower=None, upper=e["lo"][lo_],
-                            observed=pm.Data("elicited_lower_y", e["lo"][lo_]))
+                            observed=fixed_data("elicited_lower_y", e["lo"][lo_]))
             g = x["eco"]
             if len(g["t"]):
                 m = x["techs"].index("mcp")
-                g_ser = pm.Data("eco_series_idx", g["series"])
-                g_t = pm.Data("eco_t", g["t"])
-                g_y = pm.Data("eco_log_count", g["log_count"])
+                g_ser = fixed_data("eco_series_idx", g["series"])
+                g_t = fixed_data("eco_t", g["t"])
+                g_y = fixed_data("eco_log_count", g["log_count"])
                 log_m = self.priors.rv("eco_log_scale", dims="eco_series")
                 sig = self.priors.rv("eco_sigma")
                 pm.Normal("eco_obs", mu=log_m[g_ser] + log_sigmoid(r[m] * (g_t - t0[m])), sigma=sig, observed=g_y, shape=g_t.shape)

@@ -170,6 +170,18 @@ class ForecastModel(abc.ABC):
         return {}
 
 
+def fixed_data(name: str, value, **kwargs):
+    """`pm.Data` with its length fixed in the graph's type.
+
+    With symbolic lengths PyTensor adds shape checks between data vectors whose order in the compiled graph
+    varied between processes, so the graph's numba cache key did too and every new process recompiled it
+    (hardware, scaling_law, adoption: 20-30 s each). Data of another length is then another graph type and is
+    compiled anew, so use this only where new data means a new graph anyway (not for `with_data` reuse across
+    lengths, as compute_trend and market do in backtests)."""
+    import pymc as pm
+    return pm.Data(name, value, shape=np.shape(value), **kwargs)
+
+
 def quantile_row(quantity: str, x: np.ndarray, seed_claim: str = "", note: str = "", fmt: str = "{:.3g}") -> dict:
     """A summary row with posterior median and 90% interval."""
     q05, q50, q95 = np.quantile(np.asarray(x, dtype=float), [0.05, 0.5, 0.95])

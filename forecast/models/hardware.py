@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import ForecastModel, quantile_row
+from .base import ForecastModel, fixed_data, quantile_row
 from .compute_trend import decimal_year
 
 GROUPS = ("fp32", "tensor16")  # index order of the precision group
@@ -74,12 +74,8 @@ class Hardware(ForecastModel):
         P = self.priors
         coords = {"precision": list(GROUPS)}
         with pm.Model(coords=coords) as model:
-            t = pm.Data("t", x["t"])
-            y = pm.Data("y", x["y"])
-            grp = pm.Data("group", x["g"])
-            tp = pm.Data("tp", x["tp"])
-            yp = pm.Data("yp", x["yp"])
-            is16 = pm.Data("is16", x["is16"])
+            t, y, grp = fixed_data("t", x["t"]), fixed_data("y", x["y"]), fixed_data("group", x["g"])
+            tp, yp, is16 = fixed_data("tp", x["tp"]), fixed_data("yp", x["yp"]), fixed_data("is16", x["is16"])
             # performance: precision groups, non-centred growth around a shared hyper-mean
             param = self.priors.settings.get("parameterization", "noncentred_mean")
             tau_g = P.rv("growth_tau")

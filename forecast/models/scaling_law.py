@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import ForecastModel, quantile_row
+from .base import ForecastModel, fixed_data, quantile_row
 
 
 class ScalingLaw(ForecastModel):
@@ -38,9 +38,9 @@ class ScalingLaw(ForecastModel):
 
         x = self.inputs
         with pm.Model() as model:
-            logN = pm.Data("logN", x["logN"])
-            logD = pm.Data("logD", x["logD"])
-            logL = pm.Data("logL", x["logL"])
+            logN = fixed_data("logN", x["logN"])
+            logD = fixed_data("logD", x["logD"])
+            logL = fixed_data("logL", x["logL"])
             alpha = self.priors.rv("alpha")
             beta = self.priors.rv("beta")
             e = self.priors.rv("log_E")
