@@ -375,12 +375,9 @@ class Adoption(ForecastModel):
             "growth_idx": np.array([tix[t] for t in growth], dtype=int), "counted_idx": np.array([tix[t] for t in counted], dtype=int),
             "layer_idx": np.array([layers.index(reg[t].layer) for t in techs], dtype=int),
             "ref_date": ref,
-            "count": {"tech": cnt["technology"].map(tix).to_numpy(int), "t": years_since(mid[cnt.index], ref),
-                      "k": cnt["k"].to_numpy(int), "n": cnt["n"].to_numpy(int),
-                      "frame": np.array([pair_ix.get((t, ser), 0) for t, ser in zip(cnt["technology"], cnt["series"])], dtype=int),
-                      "rows": cnt},
+            "count": {"rows": cnt},  # the likelihood reads the grid below; the rows feed backtests and plots
             "grid": {"row_tech": np.array([t for t, _ in rows_u], dtype=int), "row_frame": np.array([fr for _, fr in rows_u], dtype=int),
-                     "t": years_since(periods, ref), "n": grid_n, "k": grid_k},
+                     "t": t_grid, "n": grid_n, "k": grid_k},
             "frame_pairs": [f"{t}|{ser}" for t, ser in pairs],
             "elicited": {"tech": eli_used["technology"].map(tix).to_numpy(int), "t": years_since(mid[eli_used.index], ref),
                          "y": sh,
@@ -467,7 +464,8 @@ class Adoption(ForecastModel):
                 out = pt.zeros(K)
                 special = set(unpooled_ix) | set(layer_only_ix) | set(skip_ix)
                 cen = np.array([i for i in centred_ix if i not in special], dtype=int)
-                nc = np.array([i for i in range(K) if i not in special and i not in set(cen)], dtype=int)
+                special |= set(cen)
+                nc = np.array([i for i in range(K) if i not in special], dtype=int)
                 if len(nc):
                     z = pm.Normal(f"z_{name}", 0.0, 1.0, shape=len(nc))
                     out = pt.set_subtensor(out[nc], mu[lix[nc]] + sd * z)
@@ -715,7 +713,7 @@ class Adoption(ForecastModel):
             else:
                 eta[:, j] += self.priors["frame_offset"].to_scipy().rvs(size=n_draws, random_state=rng)
         p = np.clip(logistic(eta), 1e-12, 1 - 1e-12)
-        if len(self.inputs["count"]["k"]):
+        if len(self.inputs["count"]["rows"]):
             phi = self.draws("concentration")[idx][:, None]
         else:  # no counts before the origin: the concentration is not in the posterior, draw its prior
             phi = self.priors["concentration"].to_scipy().rvs(size=n_draws, random_state=rng)[:, None]

@@ -174,8 +174,8 @@ def fixed_data(name: str, value, **kwargs):
     """`pm.Data` with its length fixed in the graph's type.
 
     With symbolic lengths PyTensor adds shape checks between data vectors whose order in the compiled graph
-    varied between processes, so the graph's numba cache key did too and every new process recompiled it
-    (hardware, scaling_law, adoption: 20-30 s each). Data of another length is then another graph type and is
+    varied between processes, so the graph's numba cache key did too and a new process recompiled it
+    (hardware: ≈ 29 s per run). Data of another length is then another graph type and is
     compiled anew, so use this only where new data means a new graph anyway (not for `with_data` reuse across
     lengths, as compute_trend and market do in backtests)."""
     import pymc as pm
