@@ -84,7 +84,7 @@ def cmd_report(a) -> int:
 def cmd_evidence_add(a) -> int:
     from .evidence import append, make_row
     row = make_row(a.kind, observed_date=a.date, source=a.source, technology=a.technology, attribute=a.attribute,
-                   period_start=a.period_start, k=a.k, n=a.n, share=a.share, share_lo=a.lo, share_hi=a.hi,
+                   period_start=a.period_start, series=a.series, k=a.k, n=a.n, share=a.share, share_lo=a.lo, share_hi=a.hi,
                    model=a.model, organization=a.organization, training_compute=a.compute, parameters=a.parameters)
     stored = append(row)
     print(f"added {stored['id']} ({a.kind}, {a.technology or a.model}, {stored['observed_date']}); run `forecast update` to refit")
@@ -226,6 +226,8 @@ def parser() -> argparse.ArgumentParser:
     ea.add_argument("--technology")
     ea.add_argument("--attribute", choices=("standardization", "controversy", "maturity"))
     ea.add_argument("--period-start", dest="period_start", help="count: start of the counted period (default: the quarter)")
+    ea.add_argument("--series", help="count: the list counted (a series in data/adoption_observations.csv joins that "
+                                     "list's frame; default: one 'evidence' frame per technology)")
     ea.add_argument("--k", type=int)
     ea.add_argument("--n", type=int)
     ea.add_argument("--share", type=float)

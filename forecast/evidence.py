@@ -2,7 +2,9 @@
 
 Kinds and the fields they use:
 
-* ``count``     — technology, period_start, observed_date (period end), k of n new models with the feature
+* ``count``     — technology, period_start, observed_date (period end), k of n new models with the feature, and
+  optionally the list (sampling frame) counted: a series already in the data joins that frame; without one,
+  a technology's counts share one frame, ``evidence`` (one logit offset for all of them, not one per row)
 * ``share``     — technology, observed_date, share with an 80% interval [share_lo, share_hi]
 * ``judgement`` — technology, attribute (standardization | controversy | maturity), share + 80% interval
 * ``release``   — a model release: model, organization, observed_date, training_compute [, parameters]
@@ -48,6 +50,7 @@ EVIDENCE = TableSchema(
         Column("technology", "str", required=False),
         Column("attribute", "str", required=False, choices=ATTRIBUTES),
         Column("period_start", "date", required=False, min="2015-01-01"),
+        Column("series", "str", required=False),
         Column("k", "int", required=False, min=0),
         Column("n", "int", required=False, min=1),
         Column("share", "float", required=False, min=0.0, max=1.0),
@@ -64,6 +67,8 @@ EVIDENCE = TableSchema(
 )
 COLUMNS = EVIDENCE.column_names
 HASHED = [c for c in COLUMNS if c not in ("id", "recorded_at", "content_hash")]
+ADDED_LATER = ("series",)  # columns newer than some logs: absent or empty, they leave the content hash unchanged
+DEFAULT_COUNT_SERIES = "evidence"
 
 
 def evidence_path(data_dir: Path | None = None) -> Path:
@@ -80,6 +85,9 @@ def load_evidence(data_dir: Path | None = None, path: Path | None = None) -> pd.
     if not p.exists():
         return validate(_empty(), EVIDENCE, p)
     raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+    for c in ADDED_LATER:
+        if c not in raw.columns:
+            raw[c] = pd.Series([None] * len(raw), dtype=object)
     return validate(raw, EVIDENCE, p)
 
 
@@ -87,7 +95,9 @@ def content_hash(row: dict) -> str:
     parts = []
     for c in HASHED:
         v = row.get(c)
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+            if c in ADDED_LATER:
+                continue
             v = ""
         elif isinstance(v, float):
             v = repr(float(v))
@@ -100,7 +110,7 @@ def _fail(msg: str, column: str, path: Path) -> EvidenceError:
 
 
 def make_row(kind: str, *, observed_date: str, source: str, technology: str | None = None, attribute: str | None = None,
-             period_start: str | None = None, k: int | None = None, n: int | None = None, share: float | None = None,
+             period_start: str | None = None, series: str | None = None, k: int | None = None, n: int | None = None, share: float | None = None,
              share_lo: float | None = None, share_hi: float | None = None, model: str | None = None,
              organization: str | None = None, training_compute: float | None = None, parameters: float | None = None,
              today: dt.date | None = None, data_dir: Path | None = None, technologies=None) -> dict:
@@ -153,7 +163,8 @@ def make_row(kind: str, *, observed_date: str, source: str, technology: str | No
             raise _fail("release evidence needs a positive training_compute (FLOP)", "training_compute", path)
     row = {"observed_date": obs.date().isoformat(), "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
            "kind": kind, "technology": technology, "attribute": attribute if kind == "judgement" else None,
-           "period_start": period_start if kind == "count" else None, "k": k, "n": n,
+           "period_start": period_start if kind == "count" else None,
+           "series": (str(series).strip() or None) if (kind == "count" and series) else None, "k": k, "n": n,
            "share": share, "share_lo": share_lo, "share_hi": share_hi, "model": model, "organization": organization,
            "training_compute": training_compute, "parameters": parameters, "source": str(source).strip()}
     row["content_hash"] = content_hash(row)
@@ -216,7 +227,8 @@ def apply_to_frames(frames: dict[str, pd.DataFrame], evidence: pd.DataFrame) -> 
                 "period_start": ev["period_start"].where(ev["kind"] == "count", ev["observed_date"]),
                 "period_end": ev["observed_date"],
                 "k": ev["k"], "n": ev["n"], "share": ev["share"], "share_lo": ev["share_lo"], "share_hi": ev["share_hi"],
-                "series": ("evidence:" + ev["id"]).astype("string"), "source": ev["source"].astype("string"),
+                "series": ev["series"].where(ev["series"].notna(), DEFAULT_COUNT_SERIES).astype("string"),
+                "source": ev["source"].astype("string"),
             })
             out["adoption_observations"] = pd.concat([out["adoption_observations"], add], ignore_index=True)
     if "models" in out:

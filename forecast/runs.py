@@ -155,7 +155,10 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         shutil.copyfile(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path(), inputs / "milestones.yaml")
         shutil.copytree(Path(next(iter(fitted.values())).priors.file).parent, inputs / "priors")
         for name, model in fitted.items():
-            save_idata(model.idata, tmp / f"{name}.nc")
+            if model.posterior_file is not None:  # a reused posterior: the file is already what it would write
+                shutil.copyfile(model.posterior_file, tmp / f"{name}.nc")
+            else:
+                save_idata(model.idata, tmp / f"{name}.nc")
         write_milestones(tmp, table)
         if diff_with is not None:
             diff = milestone_diff(diff_with, table)
@@ -279,7 +282,7 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
     cfg_run = cfg or before_cfg(before.manifest)
     models = build_models(before.manifest["models"], cfg_run, data_dir)
     for n in plan.reuse:
-        models[n].attach(before.models[n].idata)
+        models[n].attach(plan.parent / f"{n}.nc")  # read only if a milestone or figure needs it
         models[n].diagnostics = before.models[n].diagnostics
     timings = fit_all(models, cfg_run, say, only=set(plan.refit))
     for n in plan.reuse:

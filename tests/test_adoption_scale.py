@@ -3,6 +3,7 @@ t0, and SBC support (the one-sided share claims as a censored observation, no Po
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import special, stats
 
@@ -28,9 +29,9 @@ def test_grid_likelihood_equals_per_count_beta_binomial(mode):
 
     rng = np.random.default_rng(4)
     K, T, n_frames = 4, 7, 2
-    t = np.linspace(-3.0, 1.5, T)
-    # rows = (technology, frame); a cell with n = 0 is a period the row has no count for
+    # rows = (technology, frame), each with its own cell times; a cell with n = 0 holds no count (padding)
     row_tech, row_frame = np.array([0, 1, 1, 2, 3]), np.array([0, 0, 1, 0, 1])
+    t = np.sort(rng.uniform(-3.0, 1.5, (len(row_tech), T)), axis=1)
     n = rng.integers(1, 40, (len(row_tech), T))
     n[rng.random(n.shape) < 0.3] = 0
     k = rng.binomial(n, rng.uniform(0.02, 0.98, n.shape))
@@ -40,7 +41,7 @@ def test_grid_likelihood_equals_per_count_beta_binomial(mode):
     phi = pt.dscalar("phi")
     params = [lc, r, t0, off, phi]
     grid = ad.count_logp(pt.as_tensor(k), lc[row_tech], r[row_tech], t0[row_tech], off[row_frame], phi, pt.as_tensor(t), pt.as_tensor(n))
-    per_count = _per_count_logp(lc, r, t0, off, phi, row_tech[ri], row_frame[ri], t[ti], n[ri, ti], k[ri, ti])
+    per_count = _per_count_logp(lc, r, t0, off, phi, row_tech[ri], row_frame[ri], t[ri, ti], n[ri, ti], k[ri, ti])
     f = pytensor.function(params, [grid, *pt.grad(grid, params)], mode=mode)
     g = pytensor.function(params, [per_count, *pt.grad(per_count, params)])
     regimes = set()
@@ -51,7 +52,7 @@ def test_grid_likelihood_equals_per_count_beta_binomial(mode):
         for a, b in zip(got, want):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
         # and the absolute value against scipy (PyMC's binomial coefficient included)
-        c = special.expit(x[0])[row_tech[ri]] * special.expit(x[1][row_tech[ri]] * (t[ti] - x[2][row_tech[ri]]))
+        c = special.expit(x[0])[row_tech[ri]] * special.expit(x[1][row_tech[ri]] * (t[ri, ti] - x[2][row_tech[ri]]))
         p = special.expit(special.logit(c) + x[3][row_frame[ri]])
         regimes |= {"low" if q <= ad.SERIES_SHARE else "high" if q >= 1 - ad.SERIES_SHARE else "mid" for q in p}
         assert float(got[0]) == pytest.approx(stats.betabinom.logpmf(k[ri, ti], n[ri, ti], x[4] * p, x[4] * (1 - p)).sum(), rel=1e-10)
@@ -77,10 +78,19 @@ def test_grid_holds_every_count_once(real):
     rows, g = m.inputs["count"]["rows"], m.inputs["grid"]
     assert (g["n"] > 0).sum() == len(rows) and g["n"].sum() == rows["n"].sum() and g["k"].sum() == rows["k"].sum()
     assert (g["k"] <= g["n"]).all()
+    used = g["n"].sum(axis=1) > 0
     for (tech, frame), c in rows.groupby(["technology", "series"]):
-        i = np.flatnonzero((g["row_tech"] == m.inputs["techs"].index(tech)) & (g["row_frame"] == (0 if frame == m.priors.settings["reference_series"]
-                                                                                              else m.inputs["frame_pairs"].index(f"{tech}|{frame}") + 1)))
-        assert len(i) == 1 and sorted(g["k"][i[0]][g["n"][i[0]] > 0]) == sorted(c["k"])
+        i = np.flatnonzero(used & (g["row_tech"] == m.inputs["techs"].index(tech)) & (g["row_frame"] == (0 if frame == m.priors.settings["reference_series"]
+                                                                                                      else m.inputs["frame_pairs"].index(f"{tech}|{frame}") + 1)))
+        assert len(i) == 1
+        cells = g["n"][i[0]] > 0
+        mid = c["period_start"] + (c["period_end"] - c["period_start"]) / 2
+        assert list(g["k"][i[0]][cells]) == list(c.assign(_m=mid).sort_values("_m")["k"])  # in time order
+        np.testing.assert_allclose(g["t"][i[0]][cells], np.sort(ad.years_since(mid, m.inputs["ref_date"])))
+        assert not cells[cells.sum():].any()  # counts fill the row's first cells
+    # spare room: one more row, one more cell per row and one more frame fit in the same shapes
+    assert g["n"].shape[0] > used.sum() and g["n"].shape[1] > (g["n"] > 0).sum(axis=1).max()
+    assert len(m.inputs["frame_slots"]) > len(m.inputs["frame_pairs"])
 
 
 def test_level_ref_is_the_t0_prior(real):
@@ -124,3 +134,45 @@ def test_sbc_small_run(tmp_path):
     assert {"logr_layer_mean[0]", "level_ref[0]"} <= ranked  # small vector parameters are ranked per element
     # 8 sims cannot prove uniformity, but ranks piled at one end (a wrong simulator or likelihood) must not happen
     assert summary["mean_rank_fraction"].between(0.15, 0.85, inclusive="neither").all()
+
+
+def _graph_key(model) -> str:
+    """The numba disk-cache key of the model's logp+gradient function (what `compile_cache` stores it under)."""
+    from nutpie.compile_pymc import _make_functions
+    from pymc.initial_point import make_initial_point_fn
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    from forecast.numba_kernels import register
+    register()
+    ipf = make_initial_point_fn(model=model, return_transformed=True)
+    fn = _make_functions(model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=ipf)[2]
+    return CACHED_SRC_FUNCTIONS.get(fn.vm.jit_fn.py_func)
+
+
+def test_one_more_count_keeps_the_compiled_graph():
+    """`forecast update` after a count row reuses adoption's compiled graph: a new quarter in a known frame, a first
+    count in a technology's evidence frame, and a count on a named list all keep every shape (data change only)."""
+    import datetime as dt
+
+    from forecast import evidence as ev
+    from forecast.models import REGISTRY
+    from forecast.priors import load_priors
+    from forecast.tables import load_table
+
+    base = {"adoption_observations": load_table("adoption_observations")}
+    today = dt.date(2026, 11, 26)
+    rows = [ev.make_row("count", observed_date="2026-09-30", source="a", technology="moe", k=11, n=18, today=today),
+            ev.make_row("count", observed_date="2026-06-30", source="b", technology="ssm_hybrid", k=2, n=18, today=today,
+                        series="hf_open_llm_architectures")]
+    log = pd.DataFrame(rows).assign(id=["ev-1", "ev-2"])
+    log = ev.validate(ev._as_text(log), ev.EVIDENCE)
+    keys, shapes = [], []
+    for n_rows in (0, 1, 2):
+        frames = ev.apply_to_frames(dict(base), log.iloc[:n_rows]) if n_rows else base
+        m = REGISTRY["adoption"](frames, load_priors("adoption"), RunConfig(seed=3))
+        model = m.build_model()
+        shapes.append({d.name: np.shape(d.get_value()) for d in model.data_vars} | {"frame_offset": len(m.inputs["frame_slots"])})
+        keys.append(_graph_key(model))
+        assert m.inputs["grid"]["n"].sum() == base["adoption_observations"].query("kind == 'count'")["n"].sum() + sum(int(r["n"]) for r in rows[:n_rows])
+    assert shapes[0] == shapes[1] == shapes[2]
+    assert keys[0] is not None and keys[0] == keys[1] == keys[2]

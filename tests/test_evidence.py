@@ -120,7 +120,7 @@ def test_apply_to_frames_merges_counts_and_releases():
     frames = {"adoption_observations": load_table("adoption_observations"), "models": load_table("models")}
     out = ev.apply_to_frames(frames, log)
     a = out["adoption_observations"]
-    added = a[a["series"] == "evidence:ev-1"]
+    added = a[a["series"] == ev.DEFAULT_COUNT_SERIES]
     assert len(added) == 1 and added["kind"].iloc[0] == "count" and int(added["k"].iloc[0]) == 12
     m = out["models"]
     assert m.loc[m["model"] == "Hypothetical-1", "training_compute"].iloc[0] == 2e27

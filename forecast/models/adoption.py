@@ -45,6 +45,13 @@ FILE = "adoption_observations.csv"
 # sampled centred, if at least CENTRE_MIN_TECHS technologies qualify (see `Adoption.centred_techs`)
 CENTRE_MIN_EVENTS = 10
 CENTRE_MIN_TECHS = 10
+# capacity buckets of the count grid (rows = (technology, frame) pairs, cells per row) and of the frame offsets
+ROW_BUCKET, CELL_BUCKET, FRAME_BUCKET = 4, 8, 4
+
+
+def capacity(used: int, bucket: int) -> int:
+    """Smallest multiple of `bucket` above `used`: room for at least one more without a new shape."""
+    return bucket * (used // bucket + 1)
 
 
 def years_since(dates, ref) -> np.ndarray:
@@ -157,7 +164,8 @@ def _rising(a, m):
 def _count_loglik(lc, r, t0, off, phi, t, n, k):
     """Σ over the grid of BetaBinomial(k | n, φP, φ(1 − P)) with logit P = logit(c·logistic(r (t − t0))) + off, c = logistic(lc).
 
-    lc, r, t0, off: per grid row; t: per period; n, k: (rows, periods), cells with n = 0 add nothing.
+    lc, r, t0, off: per grid row; t, n, k: (rows, cells), each row's counts in its first cells (t at the
+    period midpoint); cells with n = 0 add nothing.
     Returns (log-likelihood, d/d lc, d/d r, d/d t0, d/d off, d/d φ)."""
     phi = np.asarray(phi).item()  # PyTensor passes scalars as 0-d arrays
     R, T = n.shape
@@ -186,7 +194,7 @@ def _count_loglik(lc, r, t0, off, phi, t, n, k):
             nn, kk = n[i, j], k[i, j]
             if nn == 0:
                 continue
-            x = r[i] * (t[j] - t0[i])
+            x = r[i] * (t[i, j] - t0[i])
             e = math.exp(-abs(x))
             sx, sxm = (1.0 / (1.0 + e), e / (1.0 + e)) if x >= 0 else (e / (1.0 + e), 1.0 / (1.0 + e))
             p = c * sx
@@ -208,7 +216,7 @@ def _count_loglik(lc, r, t0, off, phi, t, n, k):
             g_off[i] += g
             g_lc[i] += g * cm / q
             gx = g * sxm / q
-            g_r[i] += gx * (t[j] - t0[i])
+            g_r[i] += gx * (t[i, j] - t0[i])
             g_t0[i] -= gx * r[i]
     return np.asarray(total), g_lc, g_r, g_t0, g_off, np.asarray(g_phi)
 
@@ -272,7 +280,7 @@ def count_dist(lc, r, t0, off, phi, t, n, size):
     import pymc as pm
     import pytensor.tensor as pt
 
-    x = r[:, None] * (t[None, :] - t0[:, None])
+    x = r[:, None] * (t - t0[:, None])
     c = pt.sigmoid(lc)[:, None]
     p, q = c * pt.sigmoid(x), pt.sigmoid(-lc)[:, None] + c * pt.sigmoid(-x)
     wp = pt.exp(off)[:, None] * p
@@ -330,25 +338,38 @@ class Adoption(ForecastModel):
         pairs = sorted({(t, ser) for t, ser in zip(cnt["technology"], cnt["series"]) if ser != refser})
         pair_ix = {p: i + 1 for i, p in enumerate(pairs)}  # 0 = reference frame (offset 0)
 
-        # counts on a dense (technology, frame) × period grid, n = 0 where a row has no count for a period: the
-        # curve is then evaluated per row and broadcast over periods (no per-count gather or scatter-add)
-        cmid = mid[cnt.index]  # one count per (technology, series, period): the table's key
-        periods = pd.DatetimeIndex(sorted(set(cmid)))
+        # counts on a (technology, frame) × cell grid: each row holds its counts in time order in its first
+        # cells (t per cell), n = 0 in the rest. The curve is evaluated per row and broadcast over cells (no
+        # per-count gather or scatter-add). Rows, cells and frame slots are padded to capacity buckets with
+        # spare room, so one more count (a new quarter, or a first count in a technology's evidence frame) keeps
+        # every array's shape and the compiled graph is reused (`forecast update` does not recompile).
+        cmid = mid[cnt.index]
+        dup = cnt.assign(_mid=cmid).duplicated(["technology", "series", "_mid"], keep="first")
+        if dup.any():
+            r = cnt[dup].iloc[0]
+            raise DataValidationError(f"a second count for {r['technology']} in frame {r['series']!r} for the period "
+                                      f"{r['period_start'].date()} – {r['period_end'].date()} (one count per technology, frame and period)",
+                                      file=FILE, row=int(r["_row"]), column="period_start")
         row_key = list(zip(cnt["technology"].map(tix), [pair_ix.get((t, ser), 0) for t, ser in zip(cnt["technology"], cnt["series"])]))
         rows_u = sorted(set(row_key))
-        row_ix = {rk: i for i, rk in enumerate(rows_u)}
-        ri = np.array([row_ix[rk] for rk in row_key], dtype=int)
-        pi = periods.get_indexer(cmid)
-        grid_n = np.zeros((len(rows_u), len(periods)), dtype=int)
+        cells = {rk: [] for rk in rows_u}
+        for rk, tm, kk, nn in zip(row_key, years_since(cmid, ref), cnt["k"].to_numpy(int), cnt["n"].to_numpy(int)):
+            cells[rk].append((tm, kk, nn))
+        n_rows = capacity(len(rows_u), ROW_BUCKET)
+        n_cells = capacity(max((len(v) for v in cells.values()), default=0), CELL_BUCKET)
+        grid_t, grid_n = np.zeros((n_rows, n_cells)), np.zeros((n_rows, n_cells), dtype=int)
         grid_k = np.zeros_like(grid_n)
-        grid_n[ri, pi], grid_k[ri, pi] = cnt["n"].to_numpy(int), cnt["k"].to_numpy(int)
+        for i, rk in enumerate(rows_u):
+            c = sorted(cells[rk])
+            grid_t[i, :len(c)], grid_k[i, :len(c)], grid_n[i, :len(c)] = zip(*c)
+        row_tech = np.zeros(n_rows, dtype=int)  # padding rows: technology 0 on the reference frame, no counts
+        row_frame = np.zeros(n_rows, dtype=int)
+        row_tech[:len(rows_u)], row_frame[:len(rows_u)] = [t for t, _ in rows_u], [fr for _, fr in rows_u]
 
-        t_grid = years_since(periods, ref)
         t_ref = []
         for t in counted:
-            rows = [i for i, (ti, _) in enumerate(rows_u) if ti == tix[t]]
-            seen = (grid_n[rows] > 0).any(axis=0)
-            t_ref.append(level_time(t_grid[seen], grid_k[rows].sum(axis=0)[seen], grid_n[rows].sum(axis=0)[seen]))
+            by_period = cnt[cnt["technology"] == t].assign(_t=years_since(cmid[cnt["technology"] == t], ref)).groupby("_t")[["k", "n"]].sum()
+            t_ref.append(level_time(by_period.index.to_numpy(float), by_period["k"].to_numpy(int), by_period["n"].to_numpy(int)))
         events = cnt.groupby("technology")[["k", "n"]].sum()
         well = [t for t in counted if events.loc[t, "k"] >= CENTRE_MIN_EVENTS and events.loc[t, "n"] - events.loc[t, "k"] >= CENTRE_MIN_EVENTS]
         centred = well if len(well) >= CENTRE_MIN_TECHS else []
@@ -376,9 +397,10 @@ class Adoption(ForecastModel):
             "layer_idx": np.array([layers.index(reg[t].layer) for t in techs], dtype=int),
             "ref_date": ref,
             "count": {"rows": cnt},  # the likelihood reads the grid below; the rows feed backtests and plots
-            "grid": {"row_tech": np.array([t for t, _ in rows_u], dtype=int), "row_frame": np.array([fr for _, fr in rows_u], dtype=int),
-                     "t": t_grid, "n": grid_n, "k": grid_k},
+            "grid": {"row_tech": row_tech, "row_frame": row_frame, "t": grid_t, "n": grid_n, "k": grid_k},
             "frame_pairs": [f"{t}|{ser}" for t, ser in pairs],
+            # frame offsets beyond the data's pairs: spare slots (prior only) so a new frame keeps the shape
+            "frame_slots": [f"{t}|{ser}" for t, ser in pairs] + [f"(spare {i + 1})" for i in range(capacity(len(pairs), FRAME_BUCKET) - len(pairs))],
             "elicited": {"tech": eli_used["technology"].map(tix).to_numpy(int), "t": years_since(mid[eli_used.index], ref),
                          "y": sh,
                          "sd": np.maximum(elicited_sd(eli_used["share_lo"], eli_used["share_hi"], z80), 0.01),
@@ -430,8 +452,8 @@ class Adoption(ForecastModel):
 
         x = self.inputs
         coords = {"tech": x["techs"], "layer": x["layers"]}
-        if x["frame_pairs"]:
-            coords["frame_pair"] = x["frame_pairs"]
+        if len(x["count"]["rows"]):
+            coords["frame_pair"] = x["frame_slots"]
         if x["eco_series"]:
             coords["eco_series"] = x["eco_series"]
 
@@ -504,21 +526,20 @@ class Adoption(ForecastModel):
                 if t0_prior.distribution != "Normal":
                     raise PriorSpecError("adoption's t0 prior must be Normal (counted technologies sample t0 through a "
                                          "shifted and scaled Normal)", file=self.priors.file, key="t0_layer_mean")
-                tau = x["t_ref"]
+                tau = fixed_data("level_tau", x["t_ref"])
                 r_c, log_c = r[counted_ix], log_sigmoid(lc[counted_ix])
                 u = pm.Normal("level_ref", r_c * (tau - t0_prior.params["mu"]) + log_c, r_c * t0_prior.params["sigma"], shape=len(counted_ix))
                 t0 = pt.set_subtensor(t0[counted_ix], tau - (u - log_c) / r_c)
             t0 = pm.Deterministic("t0", t0, dims="tech")
 
             gr = x["grid"]
-            if len(gr["row_tech"]):
-                rt = gr["row_tech"]
+            if len(x["count"]["rows"]):
+                # row indices are data, not constants, so that new rows keep the graph (and its compiled code)
+                rt = fixed_data("count_row_tech", gr["row_tech"])
+                rf = fixed_data("count_row_frame", gr["row_frame"])
                 phi = self.priors.rv("concentration")
-                if x["frame_pairs"]:
-                    off = pt.concatenate([pt.zeros(1), self.priors.rv("frame_offset", dims="frame_pair")])
-                else:
-                    off = pt.zeros(1)
-                pm.CustomDist("count_obs", lc[rt], r[rt], t0[rt], off[gr["row_frame"]], phi,
+                off = pt.concatenate([pt.zeros(1), self.priors.rv("frame_offset", dims="frame_pair")])
+                pm.CustomDist("count_obs", lc[rt], r[rt], t0[rt], off[rf], phi,
                               fixed_data("count_t", gr["t"]), fixed_data("count_n", gr["n"]),
                               dist=count_dist, logp=count_logp, observed=fixed_data("count_k", gr["k"]))
             e = x["elicited"]

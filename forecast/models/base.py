@@ -84,6 +84,12 @@ class ForecastModel(abc.ABC):
     def idata(self, value) -> None:
         self._idata, self._idata_path = value, None
 
+    @property
+    def posterior_file(self) -> Path | None:
+        """The netCDF file the posterior was attached from (None after a fit): a run that reuses the posterior
+        copies this file instead of writing the InferenceData again."""
+        return self._idata_path
+
     def config_hash(self) -> str:
         """Hash of priors, inputs and sampler settings: equal hashes → the same posterior."""
         h = hashlib.sha256(self.priors.sha256.encode())
