@@ -15,6 +15,15 @@ def _ax(ax, figsize=(7.5, 4.2)):
     return ax.figure, ax
 
 
+def _year_ticks(ax, dates, max_ticks: int = 5) -> None:
+    """Year ticks on a date axis of a small panel. The automatic date locator re-derives its ticks at every
+    layout pass; on the 20-panel grids that was 60% of the time to save a figure."""
+    import matplotlib.dates as mdates
+    years = max(1, pd.Timestamp(dates[-1]).year - pd.Timestamp(dates[0]).year)
+    ax.xaxis.set_major_locator(mdates.YearLocator(max(1, int(np.ceil(years / max_ticks)))))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+
+
 def posterior_vs_claim(draws: np.ndarray, label: str, claims: dict[str, float] | None = None, ax=None, prior=None):
     """Histogram of posterior draws with the seed's/paper's point claims as labelled vertical lines."""
     fig, ax = _ax(ax, (5.0, 3.2))
@@ -282,6 +291,7 @@ def adoption_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None, legend: boo
     s = model.share_paths(tech, dates)
     lo, med, hi = np.quantile(s, [0.1, 0.5, 0.9], axis=0)
     ax.fill_between(dates, lo, hi, color="#4c72b0", alpha=0.25, lw=0, label="share, 80% interval")
+    _year_ticks(ax, dates)
     ax.plot(dates, med, color="#4c72b0", lw=1.8, label="share, median")
     cnt = x["count"]["rows"]
     cnt = cnt[cnt["technology"] == tech]
@@ -341,6 +351,7 @@ def convergence_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None):
     c = model.c_paths(tech, dates)
     lo, med, hi = np.quantile(c, [0.1, 0.5, 0.9], axis=0)
     ax.fill_between(dates, lo, hi, color="#4c72b0", alpha=0.3, lw=0, label="C, 80% interval")
+    _year_ticks(ax, dates)
     ax.plot(dates, med, color="#1f3a66", lw=1.8, label="C, median")
     t = model.registry[tech]
     snap = model.inputs["snapshot"]

@@ -98,7 +98,7 @@ def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None) -> 
                          "total_s": round(time.perf_counter() - t0, 2), "compile_cached": res.compile_cached,
                          # "cold": this compile wrote new numba cache entries; "warm": all came from disk
                          "numba_disk_cache": "in-process" if res.compile_cached else ("cold" if res.disk_cache_new else "warm"),
-                         "numba_cache_new_entries": res.disk_cache_new}
+                         "numba_cache_new_entries": res.disk_cache_new, "target_accept": model.target_accept()}
         d = res.diagnostics
         say(f"      {name}: {timings[name]['total_s']:.1f}s, R-hat {d.max_rhat:.3f}, "
             f"min ESS {min(d.min_ess_bulk, d.min_ess_tail):.0f}, divergences {d.divergences} → {d.status}")

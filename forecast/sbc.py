@@ -129,7 +129,7 @@ def simulate_one(name: str, sim: int, cfg: RunConfig, thin_to: int) -> list[dict
     compiled, _ = _nutpie_compiled(model, f"sbc:{name}")
     post = nutpie.sample(compiled.with_data(**data) if data else compiled, draws=cfg.draws, tune=cfg.tune,
                          chains=cfg.chains, cores=min(cfg.chains, 2), seed=seed, progress_bar=False,
-                         save_warmup=False, target_accept=cfg.target_accept,
+                         save_warmup=False, target_accept=m.target_accept(cfg),
                          **(m.nutpie_options or {}))
     div = int(np.asarray(post.sample_stats["diverging"]).sum())
     rows = []

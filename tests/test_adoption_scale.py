@@ -94,11 +94,13 @@ def test_grid_holds_every_count_once(real):
 
 
 def test_level_ref_is_the_t0_prior(real):
-    """u = r (τ − t0) + log c with u | r, c ~ Normal(r (τ − μ) + log c, r σ) must leave t0 ~ Normal(μ, σ)."""
+    """u = r (τ − t0) + log c with u | r, c ~ Normal(r (τ − μ) + log c, r σ) must leave t0 ~ Normal(μ, σ)
+    (counted technologies, and elicited-only ones whose claims are one-sided)."""
     import pymc as pm
     m, model = real
     prior = pm.sample_prior_predictive(draws=4000, model=model, random_seed=1, var_names=["t0"]).prior["t0"]
-    t0 = prior.values.reshape(-1, prior.shape[-1])[:, m.inputs["counted_idx"]]
+    assert len(m.inputs["one_sided_idx"]) > 0
+    t0 = prior.values.reshape(-1, prior.shape[-1])[:, np.concatenate([m.inputs["counted_idx"], m.inputs["one_sided_idx"]])]
     spec = m.priors["t0_layer_mean"].params
     for col in t0.T:
         assert stats.kstest(col, "norm", args=(spec["mu"], spec["sigma"])).pvalue > 1e-3
