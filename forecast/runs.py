@@ -91,14 +91,15 @@ def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None) -> 
     todo = [n for n in models if only is None or n in only]
     for i, name in enumerate(todo):
         model = models[name]
-        say(f"[{i + 1}/{len(todo)}] fitting {name} ({cfg.sampler}, {cfg.chains}×{cfg.draws}) …")
+        say(f"[{i + 1}/{len(todo)}] fitting {name} ({cfg.sampler}, {cfg.chains}×{model.draws_count()}) …")
         t0 = time.perf_counter()
         res = model.fit(seed_offset=list(REGISTRY).index(name))
         timings[name] = {"compile_s": round(res.seconds_compile, 2), "sample_s": round(res.seconds_sample, 2),
                          "total_s": round(time.perf_counter() - t0, 2), "compile_cached": res.compile_cached,
                          # "cold": this compile wrote new numba cache entries; "warm": all came from disk
                          "numba_disk_cache": "in-process" if res.compile_cached else ("cold" if res.disk_cache_new else "warm"),
-                         "numba_cache_new_entries": res.disk_cache_new, "target_accept": model.target_accept()}
+                         "numba_cache_new_entries": res.disk_cache_new, "target_accept": model.target_accept(),
+                         "draws": model.draws_count()}
         d = res.diagnostics
         say(f"      {name}: {timings[name]['total_s']:.1f}s, R-hat {d.max_rhat:.3f}, "
             f"min ESS {min(d.min_ess_bulk, d.min_ess_tail):.0f}, divergences {d.divergences} → {d.status}")

@@ -82,15 +82,17 @@ def _compile_counting_cache(model, cache_key: str):
 
 
 def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None, seed_offset: int = 0,
-           nutpie_options: dict | None = None, target_accept: float | None = None) -> FitResult:
+           nutpie_options: dict | None = None, target_accept: float | None = None, draws: int | None = None) -> FitResult:
     """Sample `model` and compute diagnostics on `monitor` (default: all free RVs' names).
 
     `nutpie_options` are extra nutpie.sample settings a model needs (e.g. a low-rank mass matrix);
-    `target_accept` overrides the run's (a model's minimum, see `ForecastModel.target_accept`)."""
+    `target_accept` and `draws` override the run's (a model's own, see `ForecastModel.target_accept` and
+    `ForecastModel.draws_count`)."""
     if cfg.sampler not in SAMPLERS:
         raise SamplingError(f"unknown sampler {cfg.sampler!r}; valid: {', '.join(SAMPLERS)}")
     seed = int(cfg.seed) + int(seed_offset)
     target_accept = float(target_accept or cfg.target_accept)
+    draws = int(draws or cfg.draws)
     monitor = monitor or [rv.name for rv in model.free_RVs]
     t0 = time.perf_counter()
     try:
@@ -98,7 +100,7 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
             import nutpie
             compiled, cached, new_entries = _compile_counting_cache(model, name)
             t1 = time.perf_counter()
-            idata = nutpie.sample(compiled, draws=cfg.draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
+            idata = nutpie.sample(compiled, draws=draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
                                   seed=seed, progress_bar=not cfg.quiet, save_warmup=False, target_accept=target_accept,
                                   **(nutpie_options or {}))
         else:
@@ -106,7 +108,7 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
             cached, new_entries = False, 0
             t1 = time.perf_counter()
             with model:
-                idata = pm.sample(draws=cfg.draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
+                idata = pm.sample(draws=draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
                                   random_seed=seed, target_accept=target_accept, progressbar=False,
                                   compute_convergence_checks=False)
     except Exception as exc:  # sampler crashes surface as one typed error

@@ -28,6 +28,7 @@ class ForecastModel(abc.ABC):
     requires: ClassVar[tuple[str, ...]] = ()  # models whose posterior this one reads (fitted first)
     nutpie_options: ClassVar[dict] = {}  # extra nutpie settings this model's geometry needs
     min_target_accept: ClassVar[float] = 0.0  # a model whose geometry needs smaller steps raises the run's setting
+    draws_multiplier: ClassVar[int] = 1  # a model with slowly mixing (heavy-tailed) parameters keeps more draws
 
     def __init__(self, data: dict[str, pd.DataFrame], priors: PriorSet | None = None, cfg: RunConfig | None = None):
         self.cfg = cfg or RunConfig()
@@ -60,7 +61,7 @@ class ForecastModel(abc.ABC):
         model = self.build_model()
         monitor = self.monitor or [rv.name for rv in model.free_RVs]
         self.fit_result = sample(model, self.cfg, name=self.name, monitor=monitor, seed_offset=seed_offset,
-                                 nutpie_options=self.nutpie_options, target_accept=self.target_accept())
+                                 nutpie_options=self.nutpie_options, target_accept=self.target_accept(), draws=self.draws_count())
         self.idata = self.fit_result.idata
         self.diagnostics = self.fit_result.diagnostics
         return self.fit_result
@@ -68,6 +69,10 @@ class ForecastModel(abc.ABC):
     def target_accept(self, cfg=None) -> float:
         """The run's target acceptance rate, or this model's minimum if that is higher."""
         return max(float((cfg or self.cfg).target_accept), self.min_target_accept)
+
+    def draws_count(self, cfg=None) -> int:
+        """Draws per chain for this model: the run's setting times `draws_multiplier`."""
+        return int((cfg or self.cfg).draws) * self.draws_multiplier
 
     def attach(self, idata) -> None:
         """Use a saved posterior (InferenceData, or the path of its netCDF file, read on first use) instead of fitting."""
