@@ -27,8 +27,10 @@ class ForecastModel(abc.ABC):
     title: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()  # models whose posterior this one reads (fitted first)
     nutpie_options: ClassVar[dict] = {}  # extra nutpie settings this model's geometry needs
-    min_target_accept: ClassVar[float] = 0.0  # a model whose geometry needs smaller steps raises the run's setting
-    draws_multiplier: ClassVar[int] = 1  # a model with slowly mixing (heavy-tailed) parameters keeps more draws
+    # a model whose geometry needs smaller steps raises the run's target_accept, one with slowly mixing (heavy-tailed)
+    # parameters keeps more draws (class attributes, or properties where it depends on the data)
+    min_target_accept: ClassVar[float] = 0.0
+    draws_multiplier: ClassVar[int] = 1
 
     def __init__(self, data: dict[str, pd.DataFrame], priors: PriorSet | None = None, cfg: RunConfig | None = None):
         self.cfg = cfg or RunConfig()
