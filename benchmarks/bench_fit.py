@@ -38,7 +38,7 @@ def main() -> None:
     d = warm.diagnostics
     min_ess = min(d.min_ess_bulk, d.min_ess_tail)
     print(json.dumps({
-        "model": a.model, "sampler": a.sampler, "chains": a.chains, "draws": a.draws,
+        "model": a.model, "sampler": a.sampler, "chains": a.chains, "draws": m.draws_count(), "target_accept": m.target_accept(),
         "first_fit_s": round(t1 - t0, 2), "compile_s": round(first.seconds_compile, 2),
         "warm_fit_s": round(t2 - t1, 2), "warm_sample_s": round(warm.seconds_sample, 2),
         "min_ess_bulk": round(d.min_ess_bulk, 1), "min_ess": round(min_ess, 1),

@@ -94,10 +94,10 @@ def write_results(rows, timings, vers, draws, chains, quick) -> None:
              + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "python"),
              f"Command: `python benchmarks/run.py{' --quick' if quick else ''}` ({chains} chains × {draws} draws, {draws} tuning).", "",
              "## Samplers per model (same run)", "",
-             "| model | sampler | first fit incl. compile (s) | warm fit (s) | min bulk ESS | ESS/s | peak RSS (MB) | R-hat | divergences |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| model | sampler | draws per chain | first fit incl. compile (s) | warm fit (s) | min bulk ESS | ESS/s | peak RSS (MB) | R-hat | divergences |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['sampler']} | {r['first_fit_s']} | {r['warm_fit_s']} | {r['min_ess_bulk']:.0f} | "
+        lines.append(f"| {r['model']} | {r['sampler']} | {r.get('draws', draws)} | {r['first_fit_s']} | {r['warm_fit_s']} | {r['min_ess_bulk']:.0f} | "
                      f"{r['ess_per_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['max_rhat']:.3f} | {r['divergences']} |")
     lines += ["", "| model | nutpie / PyMC ESS/s | nutpie / PyMC warm wall time | target ≥ 2× ESS/s |", "|---|---|---|---|"]
     for m in dict.fromkeys(r["model"] for r in rows):

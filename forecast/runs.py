@@ -241,8 +241,13 @@ def load_run(path: str | Path | None = None) -> Run:
         m.diagnostics = Diagnostics.from_dict(manifest["diagnostics"][n])
         models[n] = m
     link_upstream(models)
-    table = pd.read_json(p / "milestones.json", orient="records", dtype=False) if (p / "milestones.json").exists() else None
-    return Run(p, manifest, models, table)
+    return Run(p, manifest, models, read_milestone_table(p))
+
+
+def read_milestone_table(run_path: Path) -> pd.DataFrame | None:
+    """A saved run's milestone table (None if it has none)."""
+    f = Path(run_path) / "milestones.json"
+    return pd.read_json(f, orient="records", dtype=False) if f.exists() else None
 
 
 @dataclasses.dataclass
@@ -279,22 +284,24 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
     plan = plan_update(parent, data_dir)
-    before = load_run(plan.parent)
-    cfg_run = cfg or before_cfg(before.manifest)
-    models = build_models(before.manifest["models"], cfg_run, data_dir)
+    # the parent's manifest and milestone table only: its models are not rebuilt (the new run's are)
+    manifest = json.loads((plan.parent / "manifest.json").read_text())
+    before_table = read_milestone_table(plan.parent)
+    cfg_run = cfg or before_cfg(manifest)
+    models = build_models(manifest["models"], cfg_run, data_dir)
     for n in plan.reuse:
         models[n].attach(plan.parent / f"{n}.nc")  # read only if a milestone or figure needs it
-        models[n].diagnostics = before.models[n].diagnostics
+        models[n].diagnostics = Diagnostics.from_dict(manifest["diagnostics"][n])
     timings = fit_all(models, cfg_run, say, only=set(plan.refit))
     for n in plan.reuse:
-        old = before.manifest["timings"].get(n, {})
+        old = manifest["timings"].get(n, {})
         # the run that fitted this posterior (the parent, or the run the parent reused it from)
-        timings[n] = dict(old, reused_from=old.get("reused_from", before.manifest["run_id"]))
+        timings[n] = dict(old, reused_from=old.get("reused_from", manifest["run_id"]))
     run_ = finalize(models, cfg_run, timings, t_start, out_dir=out_dir or plan.parent.parent, data_dir=data_dir, say=say,
-                    extra_manifest={"parent_run": before.manifest["run_id"], "refit": plan.refit, "reused": plan.reuse,
+                    extra_manifest={"parent_run": manifest["run_id"], "refit": plan.refit, "reused": plan.reuse,
                                     "new_evidence": plan.new_evidence["id"].tolist()},
-                    diff_with=before.milestones)
-    return run_, milestone_diff(before.milestones, run_.milestones)
+                    diff_with=before_table)
+    return run_, milestone_diff(before_table, run_.milestones)
 
 
 def before_cfg(manifest: dict) -> RunConfig:
