@@ -15,6 +15,16 @@ def _ax(ax, figsize=(7.5, 4.2)):
     return ax.figure, ax
 
 
+def _figure_legend(fig, axes, ncols: int, fontsize: float) -> None:
+    """One legend below small multiples: every distinct label of the panels, once."""
+    labels = {}
+    for a in axes:
+        for h, lab in zip(*a.get_legend_handles_labels()):
+            labels.setdefault(lab, h)
+    if labels:
+        fig.legend(list(labels.values()), list(labels.keys()), loc="outside lower center", ncols=ncols, fontsize=fontsize, frameon=False)
+
+
 def _year_ticks(ax, dates, max_ticks: int = 5) -> None:
     """Year ticks on a date axis of a small panel. The automatic date locator re-derives its ticks at every
     layout pass; on the 20-panel grids that was 60% of the time to save a figure."""
@@ -329,25 +339,23 @@ def adoption_grid(model, techs, dates: pd.DatetimeIndex, title: str = "", ax=Non
         fig = axes[0].figure
     for a, tech in zip(axes, techs):
         adoption_fan(model, tech, dates, ax=a, legend=False)
-    labels = {}
-    for a in axes[:len(techs)]:
-        for h, lab in zip(*a.get_legend_handles_labels()):
-            labels.setdefault(lab, h)
-    if labels:
-        fig.legend(list(labels.values()), list(labels.keys()), loc="outside lower center", ncols=3, fontsize=7, frameon=False)
+    _figure_legend(fig, axes[:len(techs)], ncols=3, fontsize=7)
     if title:
         fig.suptitle(f"{title}: median and 80% band; dotted line = data end", fontsize=10)
     return fig
 
 
-def convergence_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None):
-    """C(t) for one technology: median and 80% band over the level bands; the seed's point claim as a star."""
+def convergence_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None, legend: bool = True, level_labels: bool = True):
+    """C(t) for one technology: median and 80% band over the level bands; the seed's point claim as a star.
+
+    Without `legend` the seed's claim goes into the title (small multiples share one figure legend)."""
     fig, ax = _ax(ax, (6.0, 3.6))
     lv = model.levels
     for lid, lo_, hi_ in zip(lv.ids, lv.lower, lv.upper):
         ax.axhspan(lo_, hi_, color=_LEVEL_COLORS[lid], lw=0, zorder=0)
-        ax.annotate(lid, (1.0, (lo_ + hi_) / 2), xycoords=("axes fraction", "data"), xytext=(2, 0), textcoords="offset points",
-                    fontsize=7, va="center", color="0.35")
+        if level_labels:
+            ax.annotate(lid, (1.0, (lo_ + hi_) / 2), xycoords=("axes fraction", "data"), xytext=(2, 0), textcoords="offset points",
+                        fontsize=7, va="center", color="0.35")
     c = model.c_paths(tech, dates)
     lo, med, hi = np.quantile(c, [0.1, 0.5, 0.9], axis=0)
     ax.fill_between(dates, lo, hi, color="#4c72b0", alpha=0.3, lw=0, label="C, 80% interval")
@@ -355,16 +363,20 @@ def convergence_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None):
     ax.plot(dates, med, color="#1f3a66", lw=1.8, label="C, median")
     t = model.registry[tech]
     snap = model.inputs["snapshot"]
+    claim = ""
     if t.seed_convergence is not None:
-        ax.plot(snap, t.seed_convergence, marker="*", ms=11, color="#c44e52", zorder=5, label=f"seed: {t.seed_level} ({t.seed_convergence:g})")
+        claim = f"seed: {t.seed_level} ({t.seed_convergence:g})"
+        ax.plot(snap, t.seed_convergence, marker="*", ms=11, color="#c44e52", zorder=5, label=claim if legend else "seed's claim (value)")
     elif t.seed_level:
+        claim = f"seed: {t.seed_level} (no %)"
         j = lv.index(t.seed_level)
-        ax.plot([snap, snap], [lv.lower[j], lv.upper[j]], color="#c44e52", lw=3, zorder=5, label=f"seed: {t.seed_level} (no %)")
+        ax.plot([snap, snap], [lv.lower[j], lv.upper[j]], color="#c44e52", lw=3, zorder=5, label=claim if legend else "seed's claim (level only)")
     ax.set_ylim(0, 1)
-    ax.set_title(tech, fontsize=9)
+    ax.set_title(tech if legend or not claim else f"{tech} ({claim})", fontsize=9)
     ax.set_ylabel("convergence C", fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=6.5, frameon=False, loc="lower right")
+    if legend:
+        ax.legend(fontsize=6.5, frameon=False, loc="lower right")
     return fig
 
 
@@ -375,8 +387,12 @@ def convergence_grid(model, techs, dates: pd.DatetimeIndex, ax=None):
     else:
         axes = np.ravel(ax)
         fig = axes[0].figure
-    for a, tech in zip(axes, techs):
-        convergence_fan(model, tech, dates, ax=a)
+    ncols = axes[0].get_gridspec().ncols if axes[0].get_gridspec() is not None else 1
+    for i, (a, tech) in enumerate(zip(axes, techs)):
+        # one figure legend and level labels on the right-hand column only: 20 panel legends and 100 labels
+        # were most of the time to draw this figure
+        convergence_fan(model, tech, dates, ax=a, legend=False, level_labels=(i % ncols == ncols - 1 or i == len(techs) - 1))
+    _figure_legend(fig, axes[:len(techs)], ncols=4, fontsize=8)
     fig.suptitle(f"Convergence degree C(t) ({model.inputs['formula']} formula) with level bands; star/bar = seed's claim on "
                  f"{model.inputs['snapshot'].date()}", fontsize=10)
     return fig

@@ -178,3 +178,18 @@ def test_one_more_count_keeps_the_compiled_graph():
         assert m.inputs["grid"]["n"].sum() == base["adoption_observations"].query("kind == 'count'")["n"].sum() + sum(int(r["n"]) for r in rows[:n_rows])
     assert shapes[0] == shapes[1] == shapes[2]
     assert keys[0] is not None and keys[0] == keys[1] == keys[2]
+
+
+def test_a_second_count_for_the_same_frame_and_period_is_rejected():
+    from forecast.errors import DataValidationError
+    from forecast.models import REGISTRY
+    from forecast.priors import load_priors
+    from forecast.tables import load_table
+    f = load_table("adoption_observations")
+    # the table's key (technology, kind, series, period_start) differs, the period's midpoint does not
+    dup = f[f["kind"] == "count"].iloc[[0]].copy()
+    dup["period_start"] -= pd.Timedelta(days=1)
+    dup["period_end"] += pd.Timedelta(days=1)
+    with pytest.raises(DataValidationError, match="second count") as e:
+        REGISTRY["adoption"]({"adoption_observations": pd.concat([f, dup], ignore_index=True)}, load_priors("adoption"), RunConfig())
+    assert e.value.row == len(f) + 2 and e.value.column == "period_start"

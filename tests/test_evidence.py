@@ -134,3 +134,25 @@ def test_scores_by_hand():
     assert log_score(0.7, 1) == pytest.approx(-np.log(0.7))
     assert log_score(0.7, 0) == pytest.approx(-np.log(0.3))
     assert np.isfinite(log_score(1.0, 0))  # clipped, not infinite
+
+
+def test_count_series_joins_a_known_frame_and_old_logs_still_load(tmp_path):
+    """A count names the list it was made on (that frame, no new offset) or joins one 'evidence' frame per
+    technology; a log written before the column existed loads, and its rows keep their content hash."""
+    from forecast.tables import load_table
+    named = _count(series="hf_open_llm_architectures", observed_date="2026-06-30")
+    plain = _count()
+    assert named["series"] == "hf_open_llm_architectures" and plain["series"] is None
+    old_style = {k: v for k, v in plain.items() if k != "series"}
+    assert ev.content_hash(old_style) == plain["content_hash"]  # an empty series leaves the hash as before
+    rows = pd.DataFrame([named, plain]).assign(id=["ev-1", "ev-2"])
+    log = ev.validate(ev._as_text(rows), ev.EVIDENCE)
+    a = ev.apply_to_frames({"adoption_observations": load_table("adoption_observations")}, log)["adoption_observations"]
+    added = a[a["source"] == "HF hub scan"]
+    assert sorted(added["series"]) == sorted(["hf_open_llm_architectures", ev.DEFAULT_COUNT_SERIES])
+    # a log file without the series column
+    p = tmp_path / "evidence" / "evidence.csv"
+    p.parent.mkdir()
+    ev._as_text(rows).drop(columns="series").to_csv(p, index=False)
+    back = ev.load_evidence(tmp_path)
+    assert list(back["id"]) == ["ev-1", "ev-2"] and back["series"].isna().all()
