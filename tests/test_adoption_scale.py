@@ -193,3 +193,13 @@ def test_a_second_count_for_the_same_frame_and_period_is_rejected():
     with pytest.raises(DataValidationError, match="second count") as e:
         REGISTRY["adoption"]({"adoption_observations": pd.concat([f, dup], ignore_index=True)}, load_priors("adoption"), RunConfig())
     assert e.value.row == len(f) + 2 and e.value.column == "period_start"
+
+
+def test_kernel_returns_non_finite_instead_of_raising_at_extreme_parameters():
+    """A ceiling of exactly 1 in floating point on a saturated curve makes 1 − P = 0: the samplers need a
+    non-finite value (a rejected point), not ZeroDivisionError (which stopped PyMC's sampler in tuning)."""
+    ad.count_loglik_op()  # compiles the kernels with numba
+    one = np.ones(1)
+    t, n, k = np.array([[200.0]]), np.array([[10]]), np.array([[3]])  # r (t − t0) = 1000: logistic(−1000) underflows to 0
+    out = ad._count_loglik(one * 800.0, one * 5.0, one * 0.0, one * 0.0, np.asarray(20.0), t, n, k)
+    assert not np.isfinite(out[0]) or not all(np.isfinite(g).all() for g in out[1:])

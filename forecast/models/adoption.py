@@ -115,6 +115,7 @@ def registry_for(priors_file: str | None) -> Registry:
 # over n, and the gradient is accumulated per row. Plain Python here; `_jit_kernels` compiles it with numba
 # when a model is built (numba is too heavy an import for commands that never sample).
 
+KERNEL_VERSION = 2  # bump when `_count_loglik` changes (its compiled code is cached inside model graphs)
 RISING_PRODUCT_TERMS = 8  # up to this many factors, log Γ(a + m) − log Γ(a) is cheaper as a product
 STIRLING_FROM = 10.0  # Stirling series with 7 terms: error < 1e-15 for arguments ≥ 10
 SERIES_SHARE = 0.1  # where P or 1 − P is below this, the other side's log-gamma difference is a power series in it
@@ -228,7 +229,10 @@ def _jit_kernels() -> None:
     g = globals()
     for name in ("_stirling", "_rising", "_falling", "_count_loglik"):
         if not isinstance(g[name], numba.core.dispatcher.Dispatcher):
-            g[name] = numba.njit(cache=True)(g[name])
+            # numpy's error model: at extreme parameters (a ceiling of exactly 1 in floating point on a saturated
+            # curve, so 1 − P = 0) a division gives ±inf/nan, which the samplers reject as a bad point, instead of
+            # raising ZeroDivisionError (which stopped PyMC's sampler during tuning)
+            g[name] = numba.njit(cache=True, error_model="numpy")(g[name])
 
 
 @functools.cache
@@ -245,7 +249,10 @@ def count_loglik_op():
     class CountLoglik(Op):
         """Beta-binomial log-likelihood of the count grid and its gradient in (lc, r, t0, off, φ), one pass."""
 
-        __props__ = ()
+        __props__ = ("kernel_version",)  # in the graph's cache key: a changed kernel must not load old compiled code
+
+        def __init__(self, kernel_version: int = KERNEL_VERSION):
+            self.kernel_version = kernel_version
 
         def make_node(self, lc, r, t0, off, phi, t, n, k):
             fl = [pt.as_tensor_variable(v).astype("float64") for v in (lc, r, t0, off, phi, t)]
