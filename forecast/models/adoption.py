@@ -12,7 +12,8 @@ Observations (data/adoption_observations.csv):
 * ``count`` — k of n new models in a quarter in a sampling frame (popular open-model lists). The lists are
   small and popular-model-biased (DESIGN §9), so the likelihood is beta-binomial with concentration φ,
   evaluated at the quarter's midpoint, with a logit offset per (technology, frame) for frames other than
-  `settings.reference_series` (the share forecast is defined on the reference frame).
+  `settings.reference_series` (the share forecast is defined on the reference frame). Counts added as evidence
+  are in the frame of the list they name, or in one `evidence` frame per technology (forecast/evidence.py).
 * ``elicited`` — a stated share with an 80% interval [lo, hi]: share ~ Normal(s_k(t_mid), (hi − lo) / (2 · 1.2816))
   on the share scale; a one-sided claim ("X% or more", hi ≈ 1) only as a soft lower bound log Φ((s − lo)/sd). A *seed's* elicited
   share for a technology that has counted data is a claim under test, not data: by default it is kept out of
@@ -106,7 +107,7 @@ def registry_for(priors_file: str | None) -> Registry:
     return load_technologies()
 
 
-# ---- count likelihood: one numba pass over the (row, period) grid for the value and the gradient
+# ---- count likelihood: one numba pass over the (row, cell) grid for the value and the gradient
 #
 # Profiled at 500 technologies × 40 quarters (20,000 counts): PyMC's BetaBinomial on per-count gathers cost
 # 8.1 ms per logp+gradient, 70% of it in log-gamma / digamma calls and the elementwise temporaries between
