@@ -304,6 +304,10 @@ class Adoption(ForecastModel):
     # a low-rank mass-matrix correction fixes the mixing (measured at 4×1000: R-hat 1.012 / tail ESS 323 with
     # the diagonal default, 1.005 / 1093 with low rank, similar time)
     nutpie_options = {"low_rank_modified_mass_matrix": True}
+    name = "adoption"
+    title = "Technology adoption curves"
+    tables = ("adoption_observations",)
+
     @property
     def min_target_accept(self) -> float:
         # Elicited-only technologies (one stated share each) have mostly-prior, one-side-bounded curves. Measured on the
@@ -318,9 +322,6 @@ class Adoption(ForecastModel):
         # (R-hat 1.012, tail ESS 296 on one of them); with 2000 it passed on every seed tried (R-hat ≤ 1.005, tail
         # ESS ≥ 840), for 1.5× the sampling time
         return 2 if self.inputs["elicited_only_techs"] else 1
-    name = "adoption"
-    title = "Technology adoption curves"
-    tables = ("adoption_observations",)
 
     # ---- data contract
     def prepare(self, frames):
@@ -414,6 +415,8 @@ class Adoption(ForecastModel):
         if pd.isna(data_end):
             data_end = pd.Timestamp(self.cfg.as_of) if self.cfg.as_of else today
         sh = eli_used["share"].to_numpy(float)
+        lower_only = eli_used["share_hi"].to_numpy(float) >= 0.99  # "X% or more" claims (upper bound ~1)
+        eli_tech = eli_used["technology"].to_numpy()
         return {
             "frame": f, "techs": techs, "layers": layers,
             "growth_idx": np.array([tix[t] for t in growth], dtype=int), "counted_idx": np.array([tix[t] for t in counted], dtype=int),
@@ -428,7 +431,7 @@ class Adoption(ForecastModel):
                          "y": sh,
                          "sd": np.maximum(elicited_sd(eli_used["share_lo"], eli_used["share_hi"], z80), 0.01),
                          # "X% or more" claims (upper bound ~1) only say the share is at least share_lo
-                         "lower_only": eli_used["share_hi"].to_numpy(float) >= 0.99,
+                         "lower_only": lower_only,
                          "lo": eli_used["share_lo"].to_numpy(float),
                          "lo_sd": np.maximum((sh - eli_used["share_lo"].to_numpy(float)) / z80, 0.01),
                          "rows": eli_used},
@@ -439,8 +442,7 @@ class Adoption(ForecastModel):
             "t_ref": np.array(t_ref, dtype=float),
             "centred_idx": np.array([tix[t] for t in centred], dtype=int), "centred_techs": centred,
             # elicited-only technologies whose every claim is one-sided: t0 sampled through their level (build_model)
-            "one_sided_idx": np.array([tix[t] for t in elicited_only
-                                       if (eli_used["technology"] == t).any() and (eli_used.loc[eli_used["technology"] == t, "share_hi"] >= 0.99).all()], dtype=int),
+            "one_sided_idx": np.array([tix[t] for t in elicited_only if lower_only[eli_tech == t].all()], dtype=int),
             "counted_techs": counted, "growth_techs": growth, "elicited_only_techs": elicited_only, "no_data_techs": no_data,
             "data_end": pd.Timestamp(data_end),
         }
@@ -585,7 +587,6 @@ class Adoption(ForecastModel):
                 pm.CustomDist("count_obs", lc[rt], r[rt], t0[rt], off[rf], phi,
                               fixed_data("count_t", gr["t"]), fixed_data("count_n", gr["n"]),
                               dist=count_dist, logp=count_logp, observed=fixed_data("count_k", gr["k"]))
-            e = x["elicited"]
             two = ~e["lower_only"]
             if two.any():
                 e_tech = fixed_data("elicited_tech", e["tech"][two])
