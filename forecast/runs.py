@@ -85,24 +85,104 @@ def new_run_id(cfg: RunConfig) -> str:
     return dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-s{cfg.seed}"
 
 
-def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None) -> dict:
-    """Fit models in order (requirements first); skip those not in `only` (they keep their posterior)."""
+class _CompileAhead:
+    """Builds and compiles models in one worker thread while the main thread samples the previous ones.
+
+    nutpie releases the GIL while it samples, and a warm graph costs 1–7 s of (single-threaded) PyTensor
+    rewriting and cache loading: done ahead, that work uses the core the sampler leaves idle between its
+    two chains' threads and the next model starts sampling at once. A model is compiled once every model it
+    reads (`requires`) has been fitted. Only for nutpie (PyMC's sampler compiles inside `pm.sample`)."""
+
+    def __init__(self, models: dict, todo: list[str], cfg: RunConfig):
+        from concurrent.futures import ThreadPoolExecutor
+        self.models, self.todo = models, todo
+        self.pending = set(todo)
+        self.futures: dict = {}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forecast-compile") if cfg.sampler == "nutpie" else None
+        self.submit_ready()
+
+    def submit_ready(self) -> None:
+        if self.pool is None:
+            return
+        for name in self.todo:
+            if name not in self.futures and not (set(self.models[name].requires) & self.pending):
+                self.futures[name] = self.pool.submit(self.models[name].prepare_fit)
+
+    def wait(self, name: str) -> None:
+        """Block until `name`'s graphs are ready; re-raises the worker's error (e.g. an invalid prior)."""
+        if name in self.futures:
+            self.futures[name].result()
+
+    def fitted(self, name: str) -> None:
+        self.pending.discard(name)
+        self.submit_ready()
+
+    def __enter__(self):
+        import sys
+        # nutpie's sampler threads take the GIL between draws: with the default 5 ms switch interval a thread
+        # busy in PyTensor's rewrites made a small model sample 8× slower; at 0.2 ms it did not slow it
+        self._interval = sys.getswitchinterval()
+        if self.pool is not None:
+            sys.setswitchinterval(2e-4)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import sys
+        if self.pool is not None:
+            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+        sys.setswitchinterval(self._interval)
+
+
+def fit_order(names: list[str], requires: dict[str, tuple], expected_s: dict[str, float] | None = None) -> list[str]:
+    """Requirements first; among the models ready to fit, the longest expected sampling first.
+
+    While a model samples the worker compiles the next ones, so a long sampling early hides the compiles
+    (`_CompileAhead`); `expected_s` are the sampling seconds of the last run (none: registry order)."""
+    expected_s = expected_s or {}
+    left, order = list(names), []
+    while left:
+        ready = [n for n in left if not set(requires[n]) & set(left)]
+        best = max(ready, key=lambda n: (expected_s.get(n, 0.0), -left.index(n)))
+        order.append(best)
+        left.remove(best)
+    return order
+
+
+def last_sample_seconds(out_dir: Path | None = None) -> dict[str, float]:
+    """Sampling seconds per model of the latest run in `out_dir` (empty if there is none or it is unreadable)."""
+    p = Path(out_dir or config.reports_dir()) / "latest" / "manifest.json"
+    try:
+        return {n: float(t["sample_s"]) for n, t in json.loads(p.read_text()).get("timings", {}).items() if "sample_s" in t}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
+def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None, expected_s: dict[str, float] | None = None) -> dict:
+    """Fit models (requirements first; see `fit_order`); skip those not in `only` (they keep their posterior).
+
+    The next models are compiled while the current one samples (`_CompileAhead`)."""
     timings = {}
-    todo = [n for n in models if only is None or n in only]
-    for i, name in enumerate(todo):
-        model = models[name]
-        say(f"[{i + 1}/{len(todo)}] fitting {name} ({cfg.sampler}, {cfg.chains}×{model.draws_count()}) …")
-        t0 = time.perf_counter()
-        res = model.fit(seed_offset=list(REGISTRY).index(name))
-        timings[name] = {"compile_s": round(res.seconds_compile, 2), "sample_s": round(res.seconds_sample, 2),
-                         "total_s": round(time.perf_counter() - t0, 2), "compile_cached": res.compile_cached,
-                         # "cold": this compile wrote new numba cache entries; "warm": all came from disk
-                         "numba_disk_cache": "in-process" if res.compile_cached else ("cold" if res.disk_cache_new else "warm"),
-                         "numba_cache_new_entries": res.disk_cache_new, "target_accept": model.target_accept(),
-                         "draws": model.draws_count()}
-        d = res.diagnostics
-        say(f"      {name}: {timings[name]['total_s']:.1f}s, R-hat {d.max_rhat:.3f}, "
-            f"min ESS {min(d.min_ess_bulk, d.min_ess_tail):.0f}, divergences {d.divergences} → {d.status}")
+    todo = fit_order([n for n in models if only is None or n in only], {n: m.requires for n, m in models.items()}, expected_s)
+    with _CompileAhead(models, todo, cfg) as ahead:
+        for i, name in enumerate(todo):
+            model = models[name]
+            say(f"[{i + 1}/{len(todo)}] fitting {name} ({cfg.sampler}, {cfg.chains}×{model.draws_count()}) …")
+            t0 = time.perf_counter()
+            ahead.wait(name)
+            t_wait = time.perf_counter() - t0
+            res = model.fit(seed_offset=list(REGISTRY).index(name))
+            ahead.fitted(name)
+            timings[name] = {"compile_s": round(res.seconds_compile, 2), "sample_s": round(res.seconds_sample, 2),
+                             # compile_s counts work done ahead in the worker; wait_s is the part the run waited for
+                             "wait_s": round(t_wait, 2), "total_s": round(time.perf_counter() - t0, 2),
+                             "compile_cached": res.compile_cached,
+                             # "cold": this compile wrote new numba cache entries; "warm": all came from disk
+                             "numba_disk_cache": "in-process" if res.compile_cached else ("cold" if res.disk_cache_new else "warm"),
+                             "numba_cache_new_entries": res.disk_cache_new, "target_accept": model.target_accept(),
+                             "draws": model.draws_count()}
+            d = res.diagnostics
+            say(f"      {name}: {timings[name]['total_s']:.1f}s, R-hat {d.max_rhat:.3f}, "
+                f"min ESS {min(d.min_ess_bulk, d.min_ess_tail):.0f}, divergences {d.divergences} → {d.status}")
     return timings
 
 
@@ -113,7 +193,7 @@ def run(models: list[str] | None = None, cfg: RunConfig | None = None, *, out_di
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
     fitted = build_models(list(models or REGISTRY), cfg, data_dir)
-    timings = fit_all(fitted, cfg, say)
+    timings = fit_all(fitted, cfg, say, expected_s=last_sample_seconds(out_dir))
     return finalize(fitted, cfg, timings, t_start, out_dir=out_dir, run_id=run_id, data_dir=data_dir, say=say)
 
 
@@ -292,7 +372,7 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
     for n in plan.reuse:
         models[n].attach(plan.parent / f"{n}.nc")  # read only if a milestone or figure needs it
         models[n].diagnostics = Diagnostics.from_dict(manifest["diagnostics"][n])
-    timings = fit_all(models, cfg_run, say, only=set(plan.refit))
+    timings = fit_all(models, cfg_run, say, only=set(plan.refit), expected_s=last_sample_seconds(plan.parent.parent))
     for n in plan.reuse:
         old = manifest["timings"].get(n, {})
         # the run that fitted this posterior (the parent, or the run the parent reused it from)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import threading
 import time
 
 from . import diagnostics as diag
@@ -19,6 +20,12 @@ from .errors import SamplingError
 log = logging.getLogger(__name__)
 
 _COMPILED: dict[str, object] = {}
+# graphs compiled ahead of `sample` (`precompile`), by id of the pm.Model; the model is kept in the value
+_PREPARED: dict[int, tuple] = {}
+# PyTensor's graph building and rewriting use process-wide state (config flags, caches): one thread at a time.
+# `runs.fit_all` compiles the next model in a worker thread while the current one samples (nutpie releases
+# the GIL while sampling), and every graph build or compile holds this lock.
+PYTENSOR_LOCK = threading.RLock()
 
 
 @dataclasses.dataclass
@@ -76,9 +83,24 @@ def _nutpie_compiled(model, cache_key: str):
 
 
 def _compile_counting_cache(model, cache_key: str):
-    before = _cache_entries()
-    compiled, cached = _nutpie_compiled(model, cache_key)
-    return compiled, cached, max(_cache_entries() - before, 0)
+    with PYTENSOR_LOCK:
+        before = _cache_entries()
+        compiled, cached = _nutpie_compiled(model, cache_key)
+        return compiled, cached, max(_cache_entries() - before, 0)
+
+
+def precompile(model, name: str) -> None:
+    """Compile `model` for nutpie now, so that a later `sample(model, …)` starts sampling at once.
+
+    Thread-safe (holds `PYTENSOR_LOCK`): `runs.fit_all` calls it in a worker thread while another model samples."""
+    t0 = time.perf_counter()
+    compiled, cached, new_entries = _compile_counting_cache(model, name)
+    _PREPARED[id(model)] = (model, compiled, cached, new_entries, time.perf_counter() - t0)
+
+
+def _take_prepared(model):
+    got = _PREPARED.pop(id(model), None)
+    return got[1:] if got is not None and got[0] is model else None
 
 
 def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None, seed_offset: int = 0,
@@ -98,7 +120,12 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
     try:
         if cfg.sampler == "nutpie":
             import nutpie
-            compiled, cached, new_entries = _compile_counting_cache(model, name)
+            prepared = _take_prepared(model)
+            if prepared is None:
+                compiled, cached, new_entries = _compile_counting_cache(model, name)
+                t_compile = time.perf_counter() - t0
+            else:  # compiled ahead, possibly while another model sampled
+                compiled, cached, new_entries, t_compile = prepared
             t1 = time.perf_counter()
             idata = nutpie.sample(compiled, draws=draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
                                   seed=seed, progress_bar=not cfg.quiet, save_warmup=False, target_accept=target_accept,
@@ -107,6 +134,7 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
             import pymc as pm
             cached, new_entries = False, 0
             t1 = time.perf_counter()
+            t_compile = t1 - t0
             with model:
                 idata = pm.sample(draws=draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2),
                                   random_seed=seed, target_accept=target_accept, progressbar=False,
@@ -115,4 +143,4 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
         raise SamplingError(f"{name}: sampling failed: {exc}") from exc
     t2 = time.perf_counter()
     d = diag.compute(idata, monitor, cfg.gate)
-    return FitResult(idata, d, cfg.sampler, t1 - t0, t2 - t1, cached, new_entries)
+    return FitResult(idata, d, cfg.sampler, t_compile, t2 - t1, cached, new_entries)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config import RunConfig
 from ..priors import PriorSet, load_priors
-from ..sampling import FitResult, sample
+from ..sampling import PYTENSOR_LOCK, FitResult, precompile, sample
 
 
 class ForecastModel(abc.ABC):
@@ -42,6 +42,7 @@ class ForecastModel(abc.ABC):
         self._idata = None
         self._idata_path = None
         self.upstream: dict[str, "ForecastModel"] = {}
+        self._prebuilt: list[tuple[dict, Any]] = []  # (build_model kwargs, graph) from `prepare_fit`
 
     # ---- data contract
     @abc.abstractmethod
@@ -59,8 +60,32 @@ class ForecastModel(abc.ABC):
         return []
 
     # ---- lifecycle
+    def fit_graphs(self) -> list[dict]:
+        """`build_model` keyword arguments of each graph `fit` samples, in order (one graph by default)."""
+        return [{}]
+
+    def prepare_fit(self) -> None:
+        """Build and compile the graphs `fit` will sample, ahead of it (nutpie only).
+
+        `runs.fit_all` runs this in a worker thread while the previous model samples."""
+        if self.cfg.sampler != "nutpie":
+            return
+        for kw in self.fit_graphs():
+            with PYTENSOR_LOCK:
+                g = self.build_model(**kw)
+            precompile(g, self.name)
+            self._prebuilt.append((kw, g))
+
+    def graph(self, **kw):
+        """`build_model(**kw)`, or the graph `prepare_fit` already built (and compiled) for these arguments."""
+        for i, (k, g) in enumerate(self._prebuilt):
+            if k.keys() == kw.keys() and all(k[a] is kw[a] or (np.isscalar(k[a]) and np.isscalar(kw[a]) and k[a] == kw[a]) for a in k):
+                return self._prebuilt.pop(i)[1]
+        with PYTENSOR_LOCK:
+            return self.build_model(**kw)
+
     def fit(self, seed_offset: int = 0) -> FitResult:
-        model = self.build_model()
+        model = self.graph()
         monitor = self.monitor or [rv.name for rv in model.free_RVs]
         self.fit_result = sample(model, self.cfg, name=self.name, monitor=monitor, seed_offset=seed_offset,
                                  nutpie_options=self.nutpie_options, target_accept=self.target_accept(), draws=self.draws_count())

@@ -255,8 +255,12 @@ class Densing(ForecastModel):
         return self.inputs["data_end"]
 
     # ---- lifecycle: frontier and typical fits of one compiled graph
+    def fit_graphs(self) -> list[dict]:
+        s = self.priors.settings
+        return [{"quantile": float(s["frontier_quantile"])}, {"quantile": float(s["typical_quantile"])}]
+
     def _sample(self, quantile, weight=None, cfg=None, seed_offset=0) -> FitResult:
-        model = self.build_model(quantile=quantile, weight=weight)
+        model = self.graph(quantile=quantile) if weight is None else self.graph(quantile=quantile, weight=weight)
         return sample(model, cfg or self.cfg, name=self.name, monitor=self.monitor, seed_offset=seed_offset)
 
     def fit(self, seed_offset: int = 0) -> FitResult:

@@ -1,0 +1,83 @@
+"""Compiling the next model while the current one samples (`runs.fit_all`): same draws, errors surface, order respected."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from forecast import runs
+from forecast.config import RunConfig
+from forecast.errors import PriorSpecError
+
+
+class _Fake:
+    def __init__(self, name, requires, log, fitted):
+        self.name, self.requires, self.log, self.fitted = name, requires, log, fitted
+
+    def prepare_fit(self):
+        # records which requirements had been fitted when this model was compiled
+        self.log.append((self.name, threading.current_thread().name, {r: r in self.fitted for r in self.requires}))
+
+
+def test_models_compile_in_worker_after_their_requirements():
+    log, fitted = [], set()
+    names = ["a", "b", "c", "d"]
+    reqs = {"a": (), "b": (), "c": ("a",), "d": ("c",)}
+    models = {n: _Fake(n, reqs[n], log, fitted) for n in names}
+    with runs._CompileAhead(models, names, RunConfig()) as ahead:
+        for n in names:
+            ahead.wait(n)
+            time.sleep(0.01)
+            fitted.add(n)
+            ahead.fitted(n)
+    assert [e[0] for e in log] == names
+    assert all(e[1].startswith("forecast-compile") for e in log)
+    assert all(all(ok.values()) for _, _, ok in log)  # never compiled before its requirements were fitted
+
+
+def test_no_worker_for_pymc_sampler():
+    log = []
+    models = {"a": _Fake("a", (), log, set())}
+    with runs._CompileAhead(models, ["a"], RunConfig(sampler="pymc")) as ahead:
+        ahead.wait("a")
+    assert log == [] and ahead.pool is None
+
+
+def test_pipelined_fit_gives_the_same_draws(fitted, small_cfg):
+    ref = fitted("scaling_law")  # fitted directly, no worker
+    models = runs.build_models(["scaling_law", "compute_trend"], small_cfg)
+    timings = runs.fit_all(models, small_cfg, say=lambda m: None)
+    for v in ("alpha", "beta"):
+        np.testing.assert_array_equal(models["scaling_law"].idata.posterior[v].values, ref.idata.posterior[v].values)
+    assert set(timings) == {"scaling_law", "compute_trend"}
+    assert all(t["wait_s"] >= 0 and t["compile_s"] >= 0 for t in timings.values())
+    assert not models["compute_trend"]._prebuilt  # the prepared graph was the one sampled
+
+
+def test_worker_error_is_raised_typed(small_cfg, monkeypatch):
+    models = runs.build_models(["scaling_law", "compute_trend"], small_cfg)
+
+    def bad_build(**kw):
+        raise PriorSpecError("bad prior", file="priors/compute_trend.yaml", key="sigma")
+
+    monkeypatch.setattr(models["compute_trend"], "build_model", bad_build)
+    with pytest.raises(PriorSpecError, match="bad prior"):
+        runs.fit_all(models, small_cfg, say=lambda m: None)
+
+
+def test_fit_order_longest_sampling_first_after_requirements():
+    req = {"a": (), "b": (), "c": ("a",), "d": ()}
+    assert runs.fit_order(list(req), req) == ["a", "b", "c", "d"]  # no timings: registry order
+    assert runs.fit_order(list(req), req, {"d": 30.0, "c": 50.0, "a": 1.0}) == ["d", "a", "c", "b"]
+    assert runs.fit_order(["c", "d"], req, {"c": 5.0}) == ["c", "d"]  # a requirement outside the list is not waited for
+
+
+def test_last_sample_seconds_reads_latest_manifest(tmp_path):
+    assert runs.last_sample_seconds(tmp_path) == {}
+    (tmp_path / "latest").mkdir()
+    (tmp_path / "latest" / "manifest.json").write_text('{"timings": {"a": {"sample_s": 3.5}, "b": {"reused_from": "x"}}}')
+    assert runs.last_sample_seconds(tmp_path) == {"a": 3.5}
+    (tmp_path / "latest" / "manifest.json").write_text("{not json")
+    assert runs.last_sample_seconds(tmp_path) == {}
