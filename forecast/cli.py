@@ -111,12 +111,12 @@ def cmd_update(a) -> int:
     plan = plan_update(a.run)
     print(f"parent run: {plan.parent.name}; new evidence: {len(plan.new_evidence)} row(s) "
           f"{', '.join(plan.new_evidence['id']) if len(plan.new_evidence) else ''}")
-    print(f"refit: {', '.join(plan.refit) or 'nothing'}; reuse: {', '.join(plan.reuse) or 'nothing'}")
+    print(f"update: {', '.join(plan.refit) or 'nothing'}; reuse: {', '.join(plan.reuse) or 'nothing'}")
     if a.dry_run or not plan.refit:
         if not plan.refit:
             print("no model is touched by new evidence; nothing to do")
         return 0
-    res, diff = update(a.run, progress=_progress(a.quiet))
+    res, diff = update(a.run, progress=_progress(a.quiet), reweight=not a.refit)
     print_diff(diff)
     print(f"\nwrote {res.path}; diff saved to {res.path / 'diff.csv'}")
     return 0
@@ -243,7 +243,9 @@ def parser() -> argparse.ArgumentParser:
     el.set_defaults(func=cmd_evidence_list)
     u = sub.add_parser("update", help="refit the models new evidence touches and print the probability diff")
     u.add_argument("--run", type=Path, default=None, help="parent run (default reports/latest)")
-    u.add_argument("--dry-run", action="store_true", help="only show what would be refitted")
+    u.add_argument("--dry-run", action="store_true", help="only show what would be updated")
+    u.add_argument("--refit", action="store_true",
+                   help="refit by MCMC even where importance reweighting of the last fit would pass its checks")
     u.add_argument("--quiet", action="store_true")
     u.set_defaults(func=cmd_update)
     rs = sub.add_parser("resolve", help="record a milestone's outcome and score it")

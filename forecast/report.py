@@ -102,7 +102,7 @@ def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list
     for name, model in run.models.items():
         fitted_in = run.manifest.get("timings", {}).get(name, {}).get("reused_from", run.manifest["run_id"])
         key = _section_key(code, name, fitted_in)
-        sec = None if svg else _cached_section(key, name, out, fitted_in, own, fresh)
+        sec = None if svg else _cached_section(key, name, out, [fitted_in, run.manifest.get("parent_run")], own, fresh)
         if sec is None:
             from . import plots
             model_figs = []
@@ -117,11 +117,12 @@ def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list
     return gantt, sections
 
 
-def _cached_section(key: str, name: str, out: Path, fitted_in: str, own: dict, fresh: dict) -> dict | None:
-    """A model's section from this run's cache, or copied (with its figures) from the run that fitted the posterior."""
+def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh: dict) -> dict | None:
+    """A model's section from this run's cache, or copied (with its figures) from another run's: the run that
+    fitted the posterior, or the parent of an update (which drew it with the current code if the code changed)."""
     import shutil
-    for run_dir, cache in ((out, own), (out.parent / fitted_in, None)):
-        cache = cache if cache is not None else fresh.setdefault(fitted_in, _read_cache(run_dir))
+    for run_dir, cache in ((out, own), *((out.parent / r, None) for r in dict.fromkeys(runs) if r)):
+        cache = cache if cache is not None else fresh.setdefault(run_dir.name, _read_cache(run_dir))
         for sec in cache.get("sections", []):
             if sec.get("key") != key or not all((run_dir / f["png"]).exists() for f in sec["figures"]):
                 continue

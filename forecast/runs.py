@@ -358,9 +358,14 @@ def plan_update(parent: str | Path | None = None, data_dir: Path | None = None) 
 
 
 def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, out_dir: Path | None = None,
-           data_dir: Path | None = None, progress=None) -> tuple[Run, pd.DataFrame]:
-    """Refit the models the new evidence touches (data + all evidence), reuse the other posteriors,
-    write a new run and return it with the milestone diff against the parent run."""
+           data_dir: Path | None = None, progress=None, reweight: bool = True) -> tuple[Run, pd.DataFrame]:
+    """Update the models the new evidence touches (data + all evidence), reuse the other posteriors,
+    write a new run and return it with the milestone diff against the parent run.
+
+    A touched model that supports it is first updated by importance reweighting of its last MCMC fit
+    (forecast/reweight.py: Pareto k̂, ESS and the run's gate must pass); otherwise, or with `reweight=False`,
+    it is refitted. Models that read a refitted or reweighted model are refitted."""
+    from . import reweight as rw
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
     plan = plan_update(parent, data_dir)
@@ -372,14 +377,31 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
     for n in plan.reuse:
         models[n].attach(plan.parent / f"{n}.nc")  # read only if a milestone or figure needs it
         models[n].diagnostics = Diagnostics.from_dict(manifest["diagnostics"][n])
-    timings = fit_all(models, cfg_run, say, only=set(plan.refit), expected_s=last_sample_seconds(plan.parent.parent))
+    reweighted: dict[str, dict] = {}
+    for n in plan.refit if reweight else []:
+        if set(models[n].requires) & set(plan.refit) or not hasattr(models[n], "reweighted_posterior"):
+            continue
+        t0 = time.perf_counter()
+        got, info = rw.try_reweight(models[n], n, manifest, plan.parent.parent, data_dir, cfg_run)
+        if got is None:
+            say(f"      {n}: refit by MCMC: {info['reason']}")
+            continue
+        models[n].idata, models[n].diagnostics = got
+        reweighted[n] = {"method": "reweighted", "base_run": info["base_run"], "pareto_k": round(info["pareto_k"], 3),
+                         "is_ess": round(info["ess"]), "n_unique_draws": info["n_unique"], "n_draws": info["n_draws"],
+                         "total_s": round(time.perf_counter() - t0, 2), "compile_s": 0.0, "sample_s": 0.0}
+        say(f"      {n}: updated by importance reweighting of run {info['base_run']}'s fit "
+            f"(Pareto k̂ {info['pareto_k']:.2f}, ESS {info['ess']:.0f} of {info['n_draws']}) in {reweighted[n]['total_s']:.1f}s")
+    refit = [n for n in plan.refit if n not in reweighted]
+    timings = fit_all(models, cfg_run, say, only=set(refit), expected_s=last_sample_seconds(plan.parent.parent))
+    timings.update(reweighted)
     for n in plan.reuse:
         old = manifest["timings"].get(n, {})
         # the run that fitted this posterior (the parent, or the run the parent reused it from)
         timings[n] = dict(old, reused_from=old.get("reused_from", manifest["run_id"]))
     run_ = finalize(models, cfg_run, timings, t_start, out_dir=out_dir or plan.parent.parent, data_dir=data_dir, say=say,
-                    extra_manifest={"parent_run": manifest["run_id"], "refit": plan.refit, "reused": plan.reuse,
-                                    "new_evidence": plan.new_evidence["id"].tolist()},
+                    extra_manifest={"parent_run": manifest["run_id"], "refit": refit, "reweighted": list(reweighted),
+                                    "reused": plan.reuse, "new_evidence": plan.new_evidence["id"].tolist()},
                     diff_with=before_table)
     return run_, milestone_diff(before_table, run_.milestones)
 

@@ -31,7 +31,7 @@ def test_update_refits_touched_models_and_prints_diff(home, capsys):
     capsys.readouterr()
     assert cli.main(["update", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "refit: compute_trend" in out and "reuse: scaling_law" in out
+    assert "update: compute_trend" in out and "reuse: scaling_law" in out
     before = (home / "reports" / "latest").resolve()
     assert cli.main(["update", "--quiet"]) == 0
     out = capsys.readouterr().out
