@@ -286,12 +286,27 @@ _LEVEL_CMAP = ["#d9a6a6", "#e6cf94", "#b7d39a", "#92c2dd", "#a89cd6"]
 
 
 def _grid(n: int, ncols: int = 3, panel=(3.6, 2.6)):
+    """Small multiples on one date axis and one 0–1 axis (shared): tick labels only on the outer panels, which
+    also saves most of the layout engine's text measuring."""
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows + 0.6), layout="constrained", squeeze=False)
-    for a in axes.ravel()[n:]:
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows + 0.6), layout="constrained",
+                             squeeze=False, sharex=True, sharey=True)
+    flat = axes.ravel()
+    for a in flat[n:]:
         a.set_axis_off()
-    return fig, axes.ravel()
+    for i in range(max(0, n - ncols), n):  # panels above an empty slot of the last row keep their date labels
+        flat[i].xaxis.set_tick_params(labelbottom=True)
+    return fig, flat
+
+
+def _outer_labels(fig, axes, ylabel: str) -> None:
+    """One y label per row (first column) for shared small multiples."""
+    for a in axes:
+        if a.get_subplotspec() is not None and a.get_subplotspec().is_first_col():
+            a.set_ylabel(ylabel, fontsize=8)
+        else:
+            a.set_ylabel("")
 
 
 def adoption_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None, legend: bool = True):
@@ -339,6 +354,7 @@ def adoption_grid(model, techs, dates: pd.DatetimeIndex, title: str = "", ax=Non
         fig = axes[0].figure
     for a, tech in zip(axes, techs):
         adoption_fan(model, tech, dates, ax=a, legend=False)
+    _outer_labels(fig, axes[:len(techs)], "share of new models")
     _figure_legend(fig, axes[:len(techs)], ncols=3, fontsize=7)
     if title:
         fig.suptitle(f"{title}: median and 80% band; dotted line = data end", fontsize=10)
@@ -392,6 +408,7 @@ def convergence_grid(model, techs, dates: pd.DatetimeIndex, ax=None):
         # one figure legend and level labels on the right-hand column only: 20 panel legends and 100 labels
         # were most of the time to draw this figure
         convergence_fan(model, tech, dates, ax=a, legend=False, level_labels=(i % ncols == ncols - 1 or i == len(techs) - 1))
+    _outer_labels(fig, axes[:len(techs)], "convergence C")
     _figure_legend(fig, axes[:len(techs)], ncols=4, fontsize=8)
     fig.suptitle(f"Convergence degree C(t) ({model.inputs['formula']} formula) with level bands; star/bar = seed's claim on "
                  f"{model.inputs['snapshot'].date()}", fontsize=10)
