@@ -98,23 +98,55 @@ def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list
         stored = plots.save(plots.gantt(run.milestones), figdir / "gantt", svg=svg)
         gantt = {"key": gantt_key, "png": f"figures/{stored[0]}",
                  "alt": "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."}
-    sections = []
-    for name, model in run.models.items():
+    sections, todo = [], []
+    for name in run.models:
         fitted_in = run.manifest.get("timings", {}).get(name, {}).get("reused_from", run.manifest["run_id"])
         key = _section_key(code, name, fitted_in)
-        sec = None if svg else _cached_section(key, name, out, [fitted_in, run.manifest.get("parent_run")], own, fresh)
-        if sec is None:
-            from . import plots
-            model_figs = []
-            for fname, f in model.figures().items():
-                files = plots.save(f, figdir / fname, svg=svg)
-                model_figs.append({"name": fname, "png": f"figures/{files[0]}", "alt": f"{model.title}: {fname.replace('_', ' ')}"})
-            summary = [dict(r, values=list(r["values"])) for r in model.summary()]
-            sec = {"key": key, "name": name, "title": model.title, "summary": summary, "figures": model_figs,
-                   "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]}
-        sections.append(sec)
+        sections.append(None if svg else _cached_section(key, name, out, [fitted_in, run.manifest.get("parent_run")], own, fresh))
+        if sections[-1] is None:
+            todo.append((len(sections) - 1, name, key))
+    for (i, _, _), sec in zip(todo, _draw_sections(run, [(n, k) for _, n, k in todo], figdir, svg)):
+        sections[i] = sec
     atomic_write_json(out / SECTIONS_CACHE, {"gantt": gantt, "sections": sections})
     return gantt, sections
+
+
+def _draw_section(run, name: str, key: str, figdir: Path, svg: bool) -> dict:
+    """One model's report section: its summary rows and figures (written to `figdir`)."""
+    from . import plots  # matplotlib only when something is drawn
+    model = run.models[name]
+    model_figs = []
+    for fname, f in model.figures().items():
+        files = plots.save(f, figdir / fname, svg=svg)
+        model_figs.append({"name": fname, "png": f"figures/{files[0]}", "alt": f"{model.title}: {fname.replace('_', ' ')}"})
+    summary = [dict(r, values=list(r["values"])) for r in model.summary()]
+    return {"key": key, "name": name, "title": model.title, "summary": summary, "figures": model_figs,
+            "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]}
+
+
+_FORKED: dict = {}  # what forked section workers draw from (inherited at fork, never pickled)
+
+
+def _draw_forked(job) -> dict:
+    return _draw_section(_FORKED["run"], *job, _FORKED["figdir"], _FORKED["svg"])
+
+
+def _draw_sections(run, jobs: list[tuple[str, str]], figdir: Path, svg: bool, timeout: float = 600.0) -> list[dict]:
+    """Draw sections, two at a time in forked processes when there are several (matplotlib draws on one core;
+    the adoption and convergence sections take ≈ 5 s each). Any failure of the workers (or their timeout)
+    falls back to drawing in this process."""
+    import multiprocessing as mp
+    import os
+    if len(jobs) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        return [_draw_section(run, n, k, figdir, svg) for n, k in jobs]
+    _FORKED.update(run=run, figdir=figdir, svg=svg)
+    try:
+        with mp.get_context("fork").Pool(2) as pool:
+            return pool.map_async(_draw_forked, jobs, chunksize=1).get(timeout)
+    except Exception:  # noqa: BLE001 — a worker problem must not lose the report
+        return [_draw_section(run, n, k, figdir, svg) for n, k in jobs]
+    finally:
+        _FORKED.clear()
 
 
 def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh: dict) -> dict | None:

@@ -55,7 +55,9 @@ def test_report_cache_invalidated_by_code_change_and_svg(report_run, monkeypatch
     monkeypatch.setattr(report, "code_fingerprint", lambda: "other code")
     report.render_all(run, run.path, svg=True)
     assert (run.path / "figures" / "compute_fan.svg").exists()
-    assert any(m._idata is not None for m in run.models.values())  # redrawn from the posteriors
+    # redrawn (in forked workers) from the posteriors, under the new code's keys
+    secs = json.loads((run.path / "figures" / "sections.json").read_text())["sections"]
+    assert [s["key"] for s in secs] == [report._section_key("other code", n, run.manifest["run_id"]) for n in run.models]
 
 
 @pytest.mark.browser
@@ -84,3 +86,27 @@ def test_report_in_headless_chromium(report_run):
         browser.close()
     assert errors == [] and requests == []
     assert (report_run.path / "screenshot.png").stat().st_size > 20000
+
+
+def test_sections_drawn_in_forked_workers_equal_in_process(report_run, tmp_path, monkeypatch):
+    from forecast import report
+    jobs = [(n, f"k-{n}") for n in report_run.models]
+    forked = report._draw_sections(report_run, jobs, tmp_path / "a" / "figures", svg=False)
+    # the fallback (and the single-section path) draws in this process
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    inproc = report._draw_sections(report_run, jobs, tmp_path / "b" / "figures", svg=False)
+    assert forked == inproc and [s["name"] for s in forked] == list(report_run.models)
+    for sec in forked:
+        for f in sec["figures"]:
+            assert (tmp_path / "a" / f["png"]).read_bytes() == (tmp_path / "b" / f["png"]).read_bytes()
+
+
+def test_forked_worker_failure_falls_back(report_run, tmp_path, monkeypatch):
+    from forecast import report
+
+    def boom(job):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(report, "_draw_forked", boom)
+    secs = report._draw_sections(report_run, [(n, "k") for n in report_run.models], tmp_path / "figures", svg=False)
+    assert [s["name"] for s in secs] == list(report_run.models) and all(s["figures"] for s in secs)
