@@ -241,7 +241,7 @@ def parser() -> argparse.ArgumentParser:
     ea.set_defaults(func=cmd_evidence_add)
     el = esub.add_parser("list", help="show the evidence log")
     el.set_defaults(func=cmd_evidence_list)
-    u = sub.add_parser("update", help="refit the models new evidence touches and print the probability diff")
+    u = sub.add_parser("update", help="update (reweight or refit) the models new evidence touches and print the probability diff")
     u.add_argument("--run", type=Path, default=None, help="parent run (default reports/latest)")
     u.add_argument("--dry-run", action="store_true", help="only show what would be updated")
     u.add_argument("--refit", action="store_true",

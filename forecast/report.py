@@ -137,14 +137,18 @@ def _draw_sections(run, jobs: list[tuple[str, str]], figdir: Path, svg: bool, ti
     falls back to drawing in this process."""
     import multiprocessing as mp
     import os
-    if len(jobs) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+
+    def here():
         return [_draw_section(run, n, k, figdir, svg) for n, k in jobs]
+
+    if len(jobs) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        return here()
     _FORKED.update(run=run, figdir=figdir, svg=svg)
     try:
         with mp.get_context("fork").Pool(2) as pool:
             return pool.map_async(_draw_forked, jobs, chunksize=1).get(timeout)
     except Exception:  # noqa: BLE001 — a worker problem must not lose the report
-        return [_draw_section(run, n, k, figdir, svg) for n, k in jobs]
+        return here()
     finally:
         _FORKED.clear()
 

@@ -23,8 +23,8 @@ _COMPILED: dict[str, object] = {}
 # graphs compiled ahead of `sample` (`precompile`), by id of the pm.Model; the model is kept in the value
 _PREPARED: dict[int, tuple] = {}
 # PyTensor's graph building and rewriting use process-wide state (config flags, caches): one thread at a time.
-# `runs.fit_all` compiles the next model in a worker thread while the current one samples (nutpie releases
-# the GIL while sampling), and every graph build or compile holds this lock.
+# `runs.fit_all` compiles the next model in a worker thread while the current one samples (nutpie's sampler
+# threads run outside Python and take the GIL only between draws), and every graph build or compile holds this lock.
 PYTENSOR_LOCK = threading.RLock()
 
 

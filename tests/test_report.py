@@ -91,7 +91,18 @@ def test_report_in_headless_chromium(report_run):
 def test_sections_drawn_in_forked_workers_equal_in_process(report_run, tmp_path, monkeypatch):
     from forecast import report
     jobs = [(n, f"k-{n}") for n in report_run.models]
-    forked = report._draw_sections(report_run, jobs, tmp_path / "a" / "figures", svg=False)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    draw = report._draw_section
+
+    def recording(*a, **k):  # looked up by name inside the forked workers (inherited, not pickled)
+        (pids / str(os.getpid())).touch()
+        return draw(*a, **k)
+
+    with monkeypatch.context() as m:
+        m.setattr(report, "_draw_section", recording)
+        forked = report._draw_sections(report_run, jobs, tmp_path / "a" / "figures", svg=False)
+    assert [p.name for p in pids.iterdir()] and str(os.getpid()) not in [p.name for p in pids.iterdir()]  # drawn in workers
     # the fallback (and the single-section path) draws in this process
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     inproc = report._draw_sections(report_run, jobs, tmp_path / "b" / "figures", svg=False)

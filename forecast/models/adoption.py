@@ -573,8 +573,7 @@ class Adoption(ForecastModel):
                     # the flat u ≥ K'. Measured at 4×1000, target_accept 0.95, 4 seeds: 0 divergences, R-hat ≤ 1.010, min
                     # ESS ≥ 477 (the u of a one-sided claim has a heavy right tail, its prior scale being r σ). Not
                     # for the two-sided claim (benchmark_homogenization): there u mixed worse than t0 (ESS 350).
-                    tau_e = np.array([e["t"][e["tech"] == i].mean() for i in one_sided])
-                    t0 = through_level("level_elicited", one_sided, tau_e, t0)
+                    t0 = through_level("level_elicited", one_sided, self._one_sided_tau(), t0)
             t0 = pm.Deterministic("t0", t0, dims="tech")
 
             gr = x["grid"]
@@ -718,6 +717,11 @@ class Adoption(ForecastModel):
                 figs[f"adoption_{layer}"] = plots.adoption_grid(self, techs, dates, title=f"Adoption share, {layer} layer")
         return figs
 
+    def _one_sided_tau(self) -> np.ndarray:
+        """Reference time of each one-sided elicited-only technology's level: the mean date of its claims."""
+        e = self.inputs["elicited"]
+        return np.array([e["t"][e["tech"] == i].mean() for i in self.inputs["one_sided_idx"]])
+
     # ---- updating by importance reweighting (forecast/reweight.py)
     def structure(self) -> dict:
         """What fixes the parameters and their priors (not the likelihood). Two data sets with equal structures
@@ -780,20 +784,20 @@ class Adoption(ForecastModel):
         weights p(D_self | θ) / p(D_base | θ), Pareto-smoothed and resampled (systematic, in draw order, so
         chains keep their draws). Returns (None, reason) when the two data sets do not share the parameters."""
         from .. import reweight
-        if self.structure() != base.structure():
-            changed = [k for k in self.structure() if self.structure()[k] != base.structure()[k]]
+        mine, theirs = self.structure(), base.structure()
+        if mine != theirs:
+            changed = [k for k in mine if mine[k] != theirs[k]]
             return None, {"reason": f"the new evidence changes the model's parameters ({', '.join(changed)})"}
         p = base.natural_draws(idata)
-        # frame offsets of this model's pairs: the base's own, or (a new frame) one of the base's spare slots,
-        # whose draws are prior draws independent of everything else — exactly the new offset's prior
+        # each of this model's frame slots takes a base slot: a pair the base has, its own; a new pair (a list the
+        # fit never saw) or a spare, one of the base's spare slots, whose draws are prior draws independent of
+        # everything else — exactly the new offset's prior (equal slot counts: `structure`)
         base_pairs = list(base.inputs["frame_pairs"])
-        spares = [sl for sl in base.inputs["frame_slots"] if sl not in base_pairs]
-        slot_of = {}
-        for pair in self.inputs["frame_pairs"]:
-            slot_of[pair] = pair if pair in base_pairs else spares.pop(0)
-        new_slots = [slot_of.get(sl) for sl in self.inputs["frame_slots"]]
-        new_slots = [sl if sl is not None else spares.pop(0) for sl in new_slots]
-        p_self = dict(p, frame_offset={pair: p["frame_offset"][slot_of[pair]] for pair in self.inputs["frame_pairs"]}) if slot_of else p
+        spares = iter([sl for sl in base.inputs["frame_slots"] if sl not in base_pairs])
+        new_slots = [sl if sl in base_pairs else next(spares) for sl in self.inputs["frame_slots"]]
+        p_self = dict(p)
+        if "frame_offset" in p:
+            p_self["frame_offset"] = {sl: p["frame_offset"][b] for sl, b in zip(self.inputs["frame_slots"], new_slots)}
         log_w = self.data_loglik(p_self) - base.data_loglik(p)
         idx, info = reweight.psis_resample(log_w, rng)
         post = reweight.take_draws(idata.posterior, idx)
@@ -808,9 +812,7 @@ class Adoption(ForecastModel):
         r, ceiling and t0: the draws' natural parameters are what was reweighted; the level is their
         re-parameterisation at data-dependent reference times (`build_model`)."""
         x = self.inputs
-        e = x["elicited"]
-        for var, ix, tau in (("level_ref", x["counted_idx"], x["t_ref"]),
-                             ("level_elicited", x["one_sided_idx"], np.array([e["t"][e["tech"] == i].mean() for i in x["one_sided_idx"]]))):
+        for var, ix, tau in (("level_ref", x["counted_idx"], x["t_ref"]), ("level_elicited", x["one_sided_idx"], self._one_sided_tau())):
             if var in post and len(ix):
                 sel = {"tech": list(np.asarray(x["techs"])[ix])}
                 r, c, t0 = (post[v].sel(sel).values for v in ("r", "ceiling", "t0"))

@@ -257,10 +257,10 @@ class Densing(ForecastModel):
     # ---- lifecycle: frontier and typical fits of one compiled graph
     def fit_graphs(self) -> list[dict]:
         s = self.priors.settings
-        return [{"quantile": float(s["frontier_quantile"])}, {"quantile": float(s["typical_quantile"])}]
+        return [{"quantile": float(s["frontier_quantile"]), "weight": None}, {"quantile": float(s["typical_quantile"]), "weight": None}]
 
     def _sample(self, quantile, weight=None, cfg=None, seed_offset=0) -> FitResult:
-        model = self.graph(quantile=quantile) if weight is None else self.graph(quantile=quantile, weight=weight)
+        model = self.graph(quantile=quantile, weight=weight)
         return sample(model, cfg or self.cfg, name=self.name, monitor=self.monitor, seed_offset=seed_offset)
 
     def fit(self, seed_offset: int = 0) -> FitResult:
