@@ -288,11 +288,13 @@ def _iso(d) -> str | None:
     return None if d is None or (isinstance(d, float) and math.isnan(d)) else pd.Timestamp(d).date().isoformat()
 
 
-def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int) -> pd.DataFrame:
+def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int, reuse: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per milestone: P(by target), median date, 80% interval, P(by horizon), or why not forecast.
 
     `models` maps model name → fitted ForecastModel (with posterior attached). Each milestone gets its
-    own RNG stream derived from `seed` and its id, so results do not depend on milestone order.
+    own RNG stream derived from `seed` and its id, so results do not depend on milestone order — and a row
+    depends only on the milestone, its model's posterior and data, `horizon` and `seed`. `reuse` (id → row)
+    holds rows computed earlier with all of those equal (an update's reused models); they are taken as they are.
     """
     rows = []
     for m in milestones:
@@ -306,6 +308,9 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int) -> p
                        p_by_target=1.0 if m.resolution.outcome == "yes" else 0.0,
                        resolution_source=m.resolution.source, note="resolved; not re-forecast")
             rows.append(row)
+            continue
+        if reuse and m.id in reuse:
+            rows.append({c: reuse[m.id].get(c) for c in RESULT_COLUMNS})
             continue
         if m.model == "none":
             row["note"] = "not forecast: no model speaks to this claim"

@@ -199,12 +199,14 @@ def run(models: list[str] | None = None, cfg: RunConfig | None = None, *, out_di
 
 
 def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out_dir=None, run_id=None, data_dir=None,
-             say=None, extra_manifest: dict | None = None, diff_with: pd.DataFrame | None = None) -> Run:
-    """Score milestones and write the run directory (atomically), history, and `latest`."""
+             say=None, extra_manifest: dict | None = None, diff_with: pd.DataFrame | None = None,
+             reuse_rows: dict[str, dict] | None = None) -> Run:
+    """Score milestones (taking `reuse_rows`, id → row, as they are: see `milestones.evaluate`) and write the
+    run directory (atomically), history, and `latest`."""
     say = say or (lambda msg: None)
     names = list(fitted)
     milestone_list = ms.load_milestones(Path(data_dir) / "milestones.yaml" if data_dir else None)
-    table = ms.evaluate(milestone_list, fitted, cfg.horizon, cfg.seed)
+    table = ms.evaluate(milestone_list, fitted, cfg.horizon, cfg.seed, reuse=reuse_rows)
     out_dir = Path(out_dir or config.reports_dir())
     run_id = run_id or new_run_id(cfg)
     ev = load_evidence(data_dir)
@@ -400,11 +402,28 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
         old = manifest["timings"].get(n, {})
         # the run that fitted this posterior (the parent, or the run the parent reused it from)
         timings[n] = dict(old, reused_from=old.get("reused_from", manifest["run_id"]))
+    reuse_rows = reusable_milestone_rows(manifest, before_table, plan.reuse, cfg_run, data_dir)
     run_ = finalize(models, cfg_run, timings, t_start, out_dir=out_dir or plan.parent.parent, data_dir=data_dir, say=say,
                     extra_manifest={"parent_run": manifest["run_id"], "refit": refit, "reweighted": list(reweighted),
-                                    "reused": plan.reuse, "new_evidence": plan.new_evidence["id"].tolist()},
-                    diff_with=before_table)
+                                    "reused": plan.reuse, "new_evidence": plan.new_evidence["id"].tolist(),
+                                    "milestones_reused": sorted(reuse_rows)},
+                    diff_with=before_table, reuse_rows=reuse_rows)
     return run_, milestone_diff(before_table, run_.milestones)
+
+
+def reusable_milestone_rows(manifest: dict, table: pd.DataFrame | None, reused: list[str], cfg: RunConfig,
+                            data_dir: Path | None) -> dict[str, dict]:
+    """The parent run's milestone rows an update can keep (id → row): those of models whose posterior and data
+    it reuses, when the milestone definitions, horizon and seed are the parent's too (a row depends on nothing
+    else: `milestones.evaluate`)."""
+    same = (table is not None and manifest["config"].get("horizon") == cfg.horizon and manifest["config"].get("seed") == cfg.seed
+            and manifest.get("milestones_sha256") == sha256_file(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path()))
+    if not same:
+        return {}
+    # not the rows of milestones resolved by hand then (a resolution can be withdrawn; `evaluate` applies current ones)
+    keep = table["model"].isin(reused) & (table["outcome"].isna() | (table["status"] == "observed"))
+    rows = table[keep].astype(object).where(table[keep].notna(), None)
+    return {r["id"]: r for r in rows.to_dict(orient="records")}
 
 
 def before_cfg(manifest: dict) -> RunConfig:

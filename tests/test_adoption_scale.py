@@ -203,3 +203,54 @@ def test_kernel_returns_non_finite_instead_of_raising_at_extreme_parameters():
     t, n, k = np.array([[200.0]]), np.array([[10]]), np.array([[3]])  # r (t − t0) = 1000: logistic(−1000) underflows to 0
     out = ad._count_loglik(one * 800.0, one * 5.0, one * 0.0, one * 0.0, np.asarray(20.0), t, n, k)
     assert not np.isfinite(out[0]) or not all(np.isfinite(g).all() for g in out[1:])
+
+
+def test_reaches_plateau():
+    n = np.full(12, 40)
+    t = np.arange(12) / 4.0
+    level = lambda r, t0: np.round(n * 0.8 * special.expit(r * (t - t0))).astype(int)  # noqa: E731
+    assert ad.reaches_plateau(level(3.0, 0.5), n)        # past its midpoint for two years: levelled off
+    assert not ad.reaches_plateau(level(1.5, 3.0), n)    # still in its exponential phase
+    assert not ad.reaches_plateau(level(3.0, 0.5)[:7], n[:7])  # fewer than two years of counts
+    assert not ad.reaches_plateau(np.r_[np.zeros(8, int), [5, 5, 5, 5]], n)  # no adopters the year before
+    # the boundary: a last-year share 1.3 times the year before's is not a plateau, just below it is
+    k = np.r_[np.zeros(4, int), [10] * 4, [13] * 4]
+    assert not ad.reaches_plateau(k, n) and ad.reaches_plateau(k - np.r_[np.zeros(8, int), [1, 0, 0, 0]], n)
+
+
+def test_counted_technologies_without_adopters_sample_t0_directly():
+    """At a backtest origin where two counted technologies have fewer than LEVEL_MIN_ADOPTERS adopters, their t0 is
+    sampled directly (no level to pin down) and the others' through the level; both leave t0 ~ its prior."""
+    import pymc as pm
+    m = build_models(["adoption"], RunConfig(seed=3, as_of="2024-07-01"), evidence=False)["adoption"]
+    rows = m.inputs["count"]["rows"]
+    adopters = rows.groupby("technology")["k"].sum()
+    level = [m.inputs["techs"][i] for i in m.inputs["level_idx"]]
+    assert level == [t for t in m.counted_techs if adopters[t] >= ad.LEVEL_MIN_ADOPTERS] == ["moe"]
+    assert len(m.inputs["t_ref"]) == len(level)
+    model = m.build_model()
+    assert model["level_ref"].type.shape == (1,)
+    prior = pm.sample_prior_predictive(draws=4000, model=model, random_seed=1, var_names=["t0"]).prior["t0"]
+    spec = m.priors["t0_layer_mean"].params
+    for t in m.counted_techs:
+        col = prior.sel(tech=t).values.ravel()
+        assert stats.kstest(col, "norm", args=(spec["mu"], spec["sigma"])).pvalue > 1e-3
+    assert m.structure()["level"] != build_models(["adoption"], RunConfig(seed=3), evidence=False)["adoption"].structure()["level"]
+
+
+def test_ceilings_are_centred_only_where_counts_level_off(tmp_path, monkeypatch):
+    """Many well-measured technologies (synthetic, 60): r is centred for all of them, the ceiling only for those
+    whose counts reach their plateau."""
+    from forecast import config
+    monkeypatch.syspath_prepend(str(config.project_root() / "benchmarks"))
+    import scale
+    scale.synthetic_world(60, tmp_path, seed=5)
+    monkeypatch.setenv("FORECAST_HOME", str(tmp_path))
+    m = build_models(["adoption"], RunConfig(seed=3), tmp_path / "data", evidence=False)["adoption"]
+    rows = m.inputs["count"]["rows"].sort_values("period_start")
+    plateau = {t for t, g in rows.groupby("technology") if ad.reaches_plateau(g["k"].to_numpy(), g["n"].to_numpy())}
+    centred, ceil = m.centred_techs, m.centred_ceiling_techs
+    assert len(centred) >= ad.CENTRE_MIN_TECHS and set(ceil) == set(centred) & plateau
+    assert 0 < len(ceil) < len(centred)
+    model = m.build_model()
+    assert model["logr_centred"].type.shape == (len(centred),) and model["logitc_centred"].type.shape == (len(ceil),)

@@ -1,4 +1,5 @@
 """`forecast update` end to end on a copy of the project: new evidence → refit → diff; resolve → score."""
+import dataclasses
 import json
 import shutil
 
@@ -40,6 +41,7 @@ def test_update_refits_touched_models_and_prints_diff(home, capsys):
     diff = pd.read_csv(after / "diff.csv")
     man = json.loads((after / "manifest.json").read_text())
     assert man["refit"] == ["compute_trend"] and man["reused"] == ["scaling_law"] and len(man["new_evidence"]) == 1
+    assert man["milestones_reused"] == []  # scaling_law has no milestones (kept rows: test below)
     # the 1e27 milestone is now observed in the data (the release crossed it), so it left the forecast
     ms = pd.read_json(after / "milestones.json").set_index("id")
     assert ms.loc["compute-1e27", "status"] == "observed" and ms.loc["compute-1e27", "outcome"] == "yes"
@@ -63,6 +65,30 @@ def test_update_refits_touched_models_and_prints_diff(home, capsys):
 def test_nothing_to_update(home, capsys):
     assert cli.main(["update"]) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_reused_milestone_rows_equal_a_fresh_evaluation(home):
+    """An update keeps the parent's rows of milestones whose model it reuses; they must be what evaluating
+    them again gives (after the round trip through milestones.json)."""
+    from forecast import milestones as ms, runs
+    latest = (home / "reports" / "latest").resolve()
+    run_ = runs.load_run(latest)
+    cfg = runs.before_cfg(run_.manifest)
+    fresh = ms.evaluate(ms.load_milestones(), run_.models, cfg.horizon, cfg.seed)
+    reuse = runs.reusable_milestone_rows(run_.manifest, runs.read_milestone_table(latest), ["compute_trend"], cfg, None)
+    # rows of milestones resolved by hand are not kept (`evaluate` applies the current resolutions)
+    assert set(reuse) == {m.id for m in ms.load_milestones() if m.model == "compute_trend" and m.resolution is None}
+    assert len(reuse) == 2
+    pd.testing.assert_frame_equal(ms.evaluate(ms.load_milestones(), run_.models, cfg.horizon, cfg.seed, reuse=reuse), fresh)
+    # the rows are really taken, not recomputed
+    marked = {k: dict(v, note="from the parent") for k, v in reuse.items()}
+    got = ms.evaluate(ms.load_milestones(), run_.models, cfg.horizon, cfg.seed, reuse=marked).set_index("id")
+    assert (got.loc[list(reuse), "note"] == "from the parent").all()
+    # another seed, horizon or milestone file: nothing is kept
+    assert runs.reusable_milestone_rows(run_.manifest, runs.read_milestone_table(latest), ["compute_trend"],
+                                        dataclasses.replace(cfg, seed=cfg.seed + 1), None) == {}
+    assert runs.reusable_milestone_rows(run_.manifest, runs.read_milestone_table(latest), ["compute_trend"],
+                                        dataclasses.replace(cfg, horizon="2040-12-31"), None) == {}
 
 
 def test_resolve_scores_with_last_prior_forecast(home, capsys):

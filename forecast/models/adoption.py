@@ -42,10 +42,16 @@ from ..technologies import Registry, load_technologies
 from .base import ForecastModel, fixed_data, quantile_row
 
 FILE = "adoption_observations.csv"
-# r and the ceiling of a counted technology with at least this many adopters and non-adopters in its counts are
-# sampled centred, if at least CENTRE_MIN_TECHS technologies qualify (see `Adoption.centred_techs`)
+# r of a counted technology with at least this many adopters and non-adopters in its counts is sampled centred,
+# and its ceiling too if its counts reach their plateau, if at least CENTRE_MIN_TECHS technologies qualify (see
+# `Adoption.centred_techs`)
 CENTRE_MIN_EVENTS = 10
 CENTRE_MIN_TECHS = 10
+# a counted technology with fewer adopters than this in all its counts has not been seen starting: its t0 is
+# sampled directly (unpooled prior), not through the curve's level (see `build_model`)
+LEVEL_MIN_ADOPTERS = 10
+# counts "reach their plateau" when the share over their last year is less than this multiple of the year before
+PLATEAU_RATIO = 1.3
 # capacity buckets of the count grid (rows = (technology, frame) pairs, cells per row) and of the frame offsets
 ROW_BUCKET, CELL_BUCKET, FRAME_BUCKET = 4, 8, 4
 
@@ -96,6 +102,19 @@ def level_time(t, k, n, window: int = 4) -> float:
     if share.max() <= 0:
         return float(t[-1])
     return float(np.convolve(t, np.ones(w) / w, "valid")[np.argmax(share >= share.max() / 2)])
+
+
+def reaches_plateau(k, n, window: int = 4, ratio: float = PLATEAU_RATIO) -> bool:
+    """Whether per-period counts have levelled off: the share over the last `window` periods is below `ratio` times
+    the share over the `window` periods before (False with fewer than two windows or no adopters before).
+
+    Only then do the counts fix the ceiling. On the synthetic 500-technology draw, technologies passing this at
+    1.3 were, at the end of their counts, ≥ 1.7 growth time-constants past their midpoint in 90% of cases."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    if len(k) < 2 * window:
+        return False
+    last, before = k[-window:].sum() / n[-window:].sum(), k[-2 * window:-window].sum() / n[-2 * window:-window].sum()
+    return bool(before > 0 and last < ratio * before)
 
 
 def registry_for(priors_file: str | None) -> Registry:
@@ -390,13 +409,18 @@ class Adoption(ForecastModel):
         row_frame = np.zeros(n_rows, dtype=int)
         row_tech[:len(rows_u)], row_frame[:len(rows_u)] = [t for t, _ in rows_u], [fr for _, fr in rows_u]
 
-        t_ref = []
+        events = cnt.groupby("technology")[["k", "n"]].sum()
+        level = [t for t in counted if events.loc[t, "k"] >= LEVEL_MIN_ADOPTERS]
+        t_ref, plateau = [], set()
         for t in counted:
             by_period = cnt[cnt["technology"] == t].assign(_t=years_since(cmid[cnt["technology"] == t], ref)).groupby("_t")[["k", "n"]].sum()
-            t_ref.append(level_time(by_period.index.to_numpy(float), by_period["k"].to_numpy(int), by_period["n"].to_numpy(int)))
-        events = cnt.groupby("technology")[["k", "n"]].sum()
+            if t in level:
+                t_ref.append(level_time(by_period.index.to_numpy(float), by_period["k"].to_numpy(int), by_period["n"].to_numpy(int)))
+            if reaches_plateau(by_period["k"].to_numpy(int), by_period["n"].to_numpy(int)):
+                plateau.add(t)
         well = [t for t in counted if events.loc[t, "k"] >= CENTRE_MIN_EVENTS and events.loc[t, "n"] - events.loc[t, "k"] >= CENTRE_MIN_EVENTS]
         centred = well if len(well) >= CENTRE_MIN_TECHS else []
+        centred_ceiling = [t for t in centred if t in plateau]
 
         eli = f[f["kind"] == "elicited"]
         if not s.get("use_seed_elicited_for_counted", False):
@@ -439,8 +463,9 @@ class Adoption(ForecastModel):
             "eco": {"series": eco["series"].map({x: i for i, x in enumerate(eco_series)}).to_numpy(int),
                     "t": years_since(eco["period_end"], ref), "log_count": np.log(eco["k"].to_numpy(float)), "rows": eco},
             "eco_series": eco_series,
-            "t_ref": np.array(t_ref, dtype=float),
+            "level_idx": np.array([tix[t] for t in level], dtype=int), "t_ref": np.array(t_ref, dtype=float),  # τ of each level_idx
             "centred_idx": np.array([tix[t] for t in centred], dtype=int), "centred_techs": centred,
+            "centred_ceiling_idx": np.array([tix[t] for t in centred_ceiling], dtype=int), "centred_ceiling_techs": centred_ceiling,
             # elicited-only technologies whose every claim is one-sided: t0 sampled through their level (build_model)
             "one_sided_idx": np.array([tix[t] for t in elicited_only if lower_only[eli_tech == t].all()], dtype=int),
             "counted_techs": counted, "growth_techs": growth, "elicited_only_techs": elicited_only, "no_data_techs": no_data,
@@ -453,13 +478,22 @@ class Adoption(ForecastModel):
 
     @property
     def centred_techs(self) -> list[str]:
-        """Technologies whose r and ceiling are sampled centred (layer mean, tech_sd) rather than non-centred.
+        """Technologies whose r is sampled centred (layer mean, tech_sd) rather than non-centred; their ceiling is
+        centred too where their counts reach the plateau (`centred_ceiling_techs`).
 
         Same model, different geometry. A non-centred z of a technology whose counts pin its curve down moves
         with tech_sd, so with many such technologies tech_sd mixes badly (synthetic 50 × 40 quarters); centred,
         they inform tech_sd directly. With few of them tech_sd is mostly prior and the centred funnel opens, so
         the project's three counted technologies stay non-centred."""
         return list(self.inputs["centred_techs"])
+
+    @property
+    def centred_ceiling_techs(self) -> list[str]:
+        """Centred technologies whose ceiling is centred as well: those whose counts level off
+        (`reaches_plateau`). Counts that see only a curve's exponential phase do not fix its ceiling, and a
+        centred ceiling the data leave free is a funnel in tech_sd (synthetic 500 technologies: 47 leapfrogs per
+        draw, trajectories at the 1023-step limit, R-hat 1.02 on a layer's ceiling mean)."""
+        return list(self.inputs["centred_ceiling_techs"])
 
     @property
     def growth_techs(self) -> list[str]:
@@ -535,7 +569,7 @@ class Adoption(ForecastModel):
             no_data = [x["techs"].index(t) for t in x["no_data_techs"]]
             cen = x["centred_idx"]
             r = pm.Deterministic("r", pt.exp(pooled("logr", logr_mu, logr_sd, "logr_layer_mean", growth_ix, no_series, cen)), dims="tech")
-            lc = pooled("logitc", lc_mu, lc_sd, None, [], no_data, cen)
+            lc = pooled("logitc", lc_mu, lc_sd, None, [], no_data, x["centred_ceiling_idx"])
             pm.Deterministic("ceiling", pm.math.sigmoid(lc), dims="tech")
             # t0 is not exchangeable within a layer (settled items from the 2010s sit beside 2020s contests), and
             # one-sided share claims make a ridge in a pooled t0 (divergences at large t0_tech_sd, measured 23-28
@@ -543,10 +577,14 @@ class Adoption(ForecastModel):
             # r and the ceiling stay partially pooled by layer.
             e = x["elicited"]
             eli_ix = [x["techs"].index(t) for t in x["elicited_only_techs"]]
-            one_sided = x["one_sided_idx"]
-            t0 = pooled("t0", t0_mu, t0_sd, "t0_layer_mean", np.array([i for i in np.concatenate([growth_ix, eli_ix]) if i not in set(one_sided)], dtype=int),
-                        no_data, skip_ix=np.concatenate([counted_ix, one_sided]).astype(int))
-            if len(counted_ix) or len(one_sided):
+            one_sided, level_ix = x["one_sided_idx"], x["level_idx"]
+            # counted technologies without adopters yet (no level to pin down): t0 directly, under the same prior.
+            # Through the level their u had a prior scale r σ and a one-sided likelihood (u below the first
+            # adopter's level), a funnel in r (synthetic 500 technologies: R-hat 1.017, tail ESS 82 on such u).
+            direct = [int(i) for i in np.concatenate([growth_ix, eli_ix, counted_ix]) if i not in set(one_sided) | set(level_ix)]
+            t0 = pooled("t0", t0_mu, t0_sd, "t0_layer_mean", np.array(direct, dtype=int),
+                        no_data, skip_ix=np.concatenate([level_ix, one_sided]).astype(int))
+            if len(level_ix) or len(one_sided):
                 # A counted technology's t0 is sampled through the curve's level at its counts' reference time τ,
                 # u = r (τ − t0) + log c. Counts that see only the start of a curve, s ≈ c·e^(r (t − t0)), fix u and r
                 # but not c and t0 apart: in (t0, c) that is a ridge, in (u, c) an axis. u | r, c ~ Normal(r (τ − μ) + log c,
@@ -564,8 +602,8 @@ class Adoption(ForecastModel):
                     u = pm.Normal(name, r_c * (tau - mu0) + log_c, r_c * sd0, shape=len(ix))
                     return pt.set_subtensor(t0[ix], tau - (u - log_c) / r_c)
 
-                if len(counted_ix):
-                    t0 = through_level("level_ref", counted_ix, fixed_data("level_tau", x["t_ref"]), t0)
+                if len(level_ix):
+                    t0 = through_level("level_ref", level_ix, fixed_data("level_tau", x["t_ref"]), t0)
                 if len(one_sided):
                     # An elicited-only technology whose claims are all one-sided ("90%以上") says only that the
                     # curve is high at the stated date τ: in (r, t0) that bound is the curve t0 ≤ τ − K/r (1–3
@@ -729,7 +767,7 @@ class Adoption(ForecastModel):
         x = self.inputs
         return {"techs": list(x["techs"]), "counted": list(x["counted_techs"]), "growth": list(x["growth_techs"]),
                 "elicited_only": list(x["elicited_only_techs"]), "one_sided": x["one_sided_idx"].tolist(),
-                "centred": list(x["centred_techs"]), "frame_slots": len(x["frame_slots"]),
+                "level": x["level_idx"].tolist(), "centred": list(x["centred_techs"]), "centred_ceiling": list(x["centred_ceiling_techs"]), "frame_slots": len(x["frame_slots"]),
                 "eco_series": list(x["eco_series"]), "priors": self.priors.sha256}
 
     def data_loglik(self, p: dict) -> np.ndarray:
@@ -812,7 +850,7 @@ class Adoption(ForecastModel):
         r, ceiling and t0: the draws' natural parameters are what was reweighted; the level is their
         re-parameterisation at data-dependent reference times (`build_model`)."""
         x = self.inputs
-        for var, ix, tau in (("level_ref", x["counted_idx"], x["t_ref"]), ("level_elicited", x["one_sided_idx"], self._one_sided_tau())):
+        for var, ix, tau in (("level_ref", x["level_idx"], x["t_ref"]), ("level_elicited", x["one_sided_idx"], self._one_sided_tau())):
             if var in post and len(ix):
                 sel = {"tech": list(np.asarray(x["techs"])[ix])}
                 r, c, t0 = (post[v].sel(sel).values for v in ("r", "ceiling", "t0"))
