@@ -111,7 +111,8 @@ def cmd_update(a) -> int:
     plan = plan_update(a.run)
     print(f"parent run: {plan.parent.name}; new evidence: {len(plan.new_evidence)} row(s) "
           f"{', '.join(plan.new_evidence['id']) if len(plan.new_evidence) else ''}")
-    print(f"update: {', '.join(plan.refit) or 'nothing'}; reuse: {', '.join(plan.reuse) or 'nothing'}")
+    print(f"update: {', '.join(plan.refit) or 'nothing'}; reuse: {', '.join(plan.reuse) or 'nothing'}"
+          + (f"; reuse with the updated upstream: {', '.join(plan.rederive)}" if plan.rederive else ""))
     if a.dry_run or not plan.refit:
         if not plan.refit:
             print("no model is touched by new evidence; nothing to do")

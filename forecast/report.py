@@ -77,8 +77,8 @@ def _read_cache(run_dir: Path) -> dict:
     return json.loads(p.read_text()) if p.exists() else {}
 
 
-def _section_key(code: str, name: str, fitted_in: str) -> str:
-    return hashlib.sha256(f"{code}|{name}|{fitted_in}".encode()).hexdigest()
+def _section_key(code: str, name: str, posteriors: str) -> str:
+    return hashlib.sha256(f"{code}|{name}|{posteriors}".encode()).hexdigest()
 
 
 def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list[dict]]:
@@ -99,9 +99,14 @@ def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list
         gantt = {"key": gantt_key, "png": f"figures/{stored[0]}",
                  "alt": "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."}
     sections, todo = [], []
+    fitted = lambda n: run.manifest.get("timings", {}).get(n, {}).get("reused_from", run.manifest["run_id"])  # noqa: E731
+
+    def posteriors(n):  # the runs whose posteriors a model's section is drawn from: its own and its upstream's
+        return [f"{n}@{fitted(n)}"] + [p for u in run.models[n].requires if u in run.models for p in posteriors(u)]
+
     for name in run.models:
-        fitted_in = run.manifest.get("timings", {}).get(name, {}).get("reused_from", run.manifest["run_id"])
-        key = _section_key(code, name, fitted_in)
+        fitted_in = fitted(name)
+        key = _section_key(code, name, ",".join(posteriors(name)))
         sections.append(None if svg else _cached_section(key, name, out, [fitted_in, run.manifest.get("parent_run")], own, fresh))
         if sections[-1] is None:
             todo.append((len(sections) - 1, name, key))

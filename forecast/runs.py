@@ -338,7 +338,10 @@ class UpdatePlan:
     parent: Path
     new_evidence: pd.DataFrame
     refit: list[str]  # models to refit (touched + dependents), in fit order
-    reuse: list[str]  # models whose saved posterior is reused
+    reuse: list[str]  # models whose saved posterior is reused, derived quantities unchanged
+    # models whose saved posterior is reused but which read a changed model (`upstream_in_posterior` False):
+    # their derived quantities (milestones, figures) are recomputed with the new upstream
+    rederive: list[str] = dataclasses.field(default_factory=list)
 
 
 def plan_update(parent: str | Path | None = None, data_dir: Path | None = None) -> UpdatePlan:
@@ -349,15 +352,16 @@ def plan_update(parent: str | Path | None = None, data_dir: Path | None = None) 
     new = ev[~ev["id"].isin(set(manifest.get("evidence_ids", [])))]
     names = manifest["models"]
     touched = set(affected_models(new)) & set(names)
+    rederive: set[str] = set()
     changed = True
-    while changed:  # dependents of refitted models must be refitted too
+    while changed:  # dependents of changed models: refitted, or only re-derived if their posterior does not read them
         changed = False
         for n in names:
-            if n not in touched and set(REGISTRY[n].requires) & touched:
-                touched.add(n)
+            if n not in touched | rederive and set(REGISTRY[n].requires) & (touched | rederive):
+                (touched if REGISTRY[n].upstream_in_posterior else rederive).add(n)
                 changed = True
-    refit = [n for n in names if n in touched]
-    return UpdatePlan(parent_path, new, refit, [n for n in names if n not in touched])
+    return UpdatePlan(parent_path, new, [n for n in names if n in touched],
+                      [n for n in names if n not in touched | rederive], [n for n in names if n in rederive])
 
 
 def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, out_dir: Path | None = None,
@@ -377,7 +381,7 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
     before_table = read_milestone_table(plan.parent)
     cfg_run = cfg or before_cfg(manifest)
     models = build_models(manifest["models"], cfg_run, data_dir)
-    for n in plan.reuse:
+    for n in plan.reuse + plan.rederive:
         models[n].attach(plan.parent / f"{n}.nc")  # read only if a milestone or figure needs it
         models[n].diagnostics = Diagnostics.from_dict(manifest["diagnostics"][n])
     reweighted: dict[str, dict] = {}
@@ -398,14 +402,14 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
     refit = [n for n in plan.refit if n not in reweighted]
     timings = fit_all(models, cfg_run, say, only=set(refit), expected_s=last_sample_seconds(plan.parent.parent))
     timings.update(reweighted)
-    for n in plan.reuse:
+    for n in plan.reuse + plan.rederive:
         old = manifest["timings"].get(n, {})
         # the run that fitted this posterior (the parent, or the run the parent reused it from)
         timings[n] = dict(old, reused_from=old.get("reused_from", manifest["run_id"]))
     reuse_rows = reusable_milestone_rows(manifest, before_table, plan.reuse, cfg_run, data_dir)
     run_ = finalize(models, cfg_run, timings, t_start, out_dir=out_dir or plan.parent.parent, data_dir=data_dir, say=say,
                     extra_manifest={"parent_run": manifest["run_id"], "refit": refit, "reweighted": list(reweighted),
-                                    "reused": plan.reuse, "new_evidence": plan.new_evidence["id"].tolist(),
+                                    "reused": plan.reuse, "rederived": plan.rederive, "new_evidence": plan.new_evidence["id"].tolist(),
                                     "milestones_reused": sorted(reuse_rows)},
                     diff_with=before_table, reuse_rows=reuse_rows)
     return run_, milestone_diff(before_table, run_.milestones)

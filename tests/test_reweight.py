@@ -77,7 +77,7 @@ def test_adoption_reweighting_onto_its_own_data_is_the_identity(fitted):
 
 @pytest.fixture(scope="module")
 def adoption_home(tmp_path_factory, fitted, small_cfg):
-    fitted("adoption")  # compiled once per session
+    fitted("convergence")  # adoption and convergence compiled once per session
     root = tmp_path_factory.mktemp("rwhome")
     shutil.copytree(config.project_root() / "data", root / "data")
     shutil.copytree(config.project_root() / "priors", root / "priors")
@@ -85,7 +85,7 @@ def adoption_home(tmp_path_factory, fitted, small_cfg):
     mp = pytest.MonkeyPatch()
     mp.setenv("FORECAST_HOME", str(root))
     from forecast import runs
-    runs.run(["adoption"], small_cfg)
+    runs.run(["convergence"], small_cfg)
     yield root
     mp.undo()
 
@@ -99,6 +99,12 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
     a, _ = runs.update(parent, small_cfg)
     man = json.loads((a.path / "manifest.json").read_text())
     assert man["reweighted"] == ["adoption"] and man["refit"] == []
+    # convergence reads adoption only in derived quantities: its own posterior is kept, what derives is recomputed
+    assert man["rederived"] == ["convergence"] and man["milestones_reused"] == []
+    conv = [xr.open_dataset(r / "convergence.nc", group="posterior") for r in (parent, a.path)]
+    xr.testing.assert_identical(conv[0], conv[1])
+    secs = [{s["name"]: s for s in json.loads((r / "figures" / "sections.json").read_text())["sections"]} for r in (parent, a.path)]
+    assert secs[0]["convergence"]["key"] != secs[1]["convergence"]["key"]
     t = man["timings"]["adoption"]
     assert t["method"] == "reweighted" and t["base_run"] == parent.name and t["pareto_k"] <= rw.K_MAX
     post = a.models["adoption"].idata.posterior
@@ -109,9 +115,13 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
     assert man_b["refit"] == ["adoption"] and man_b["reweighted"] == []
     ma, mb = (pd.read_json(r.path / "milestones.json").set_index("id") for r in (a, b))
     moe = [i for i in ma.index if i.startswith("moe-") and ma.loc[i, "forecast"]]
-    assert moe
+    assert moe and (ma.loc[moe, "model"] == "adoption").any() and (ma.loc[moe, "model"] == "convergence").any()
     # the same posterior by two routes: agreement within the Monte-Carlo error of 2 × 600 draws
     assert np.abs(ma.loc[moe, "p_by_target"] - mb.loc[moe, "p_by_target"]).max() < 0.08
+    # and the convergence milestones did move with adoption (they are recomputed, not copied from the parent)
+    m0 = pd.read_json(parent / "milestones.json").set_index("id")
+    conv_moe = [i for i in moe if ma.loc[i, "model"] == "convergence"]
+    assert (ma.loc[conv_moe, "p_by_target"] != m0.loc[conv_moe, "p_by_target"]).any()
     # the next update still reweights the same base fit (no compounding), now with both rows
     evidence.append(evidence.make_row("count", observed_date="2026-06-30", period_start="2026-04-01", technology="moe",
                                       k=10, n=20, series="newlist", source="test"))

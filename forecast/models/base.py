@@ -26,6 +26,9 @@ class ForecastModel(abc.ABC):
     tables: ClassVar[tuple[str, ...]]
     title: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()  # models whose posterior this one reads (fitted first)
+    # False when the `requires` models enter only derived quantities (this model's posterior is sampled without
+    # them): an update that changes only their posteriors keeps this one's and recomputes what derives from it
+    upstream_in_posterior: ClassVar[bool] = True
     nutpie_options: ClassVar[dict] = {}  # extra nutpie settings this model's geometry needs
     # a model whose geometry needs smaller steps raises the run's target_accept, one with slowly mixing (heavy-tailed)
     # parameters keeps more draws (class attributes, or properties where it depends on the data)

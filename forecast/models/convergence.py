@@ -32,6 +32,7 @@ class Convergence(ForecastModel):
     title = "Convergence degree and level"
     tables = ("adoption_observations",)
     requires = ("adoption",)
+    upstream_in_posterior = False  # S, K, M are sampled alone; adoption's paths are paired with them afterwards
 
     # ---- data contract
     def prepare(self, frames):
