@@ -19,6 +19,7 @@ class Diagnostics:
     worst: dict  # parameter name -> {"rhat", "ess_bulk", "ess_tail"} for the worst few
     passed: bool
     failures: list[str]
+    monitored: list[str] = dataclasses.field(default_factory=list)  # the variables the figures above cover
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -55,7 +56,7 @@ def compute(idata, var_names: list[str], gate: GateThresholds) -> Diagnostics:
     return Diagnostics(
         max_rhat=max_rhat, min_ess_bulk=min_b, min_ess_tail=min_t, divergences=div,
         n_draws=int(post.sizes["draw"]), n_chains=int(post.sizes["chain"]),
-        worst={k: rows[k] for k in worst_keys}, passed=not failures, failures=failures,
+        worst={k: rows[k] for k in worst_keys}, passed=not failures, failures=failures, monitored=list(var_names),
     )
 
 
@@ -77,4 +78,5 @@ def combine(a: Diagnostics, b: Diagnostics, gate: GateThresholds, suffix_b: str 
     max_rhat, ess_b = max(a.max_rhat, b.max_rhat), min(a.min_ess_bulk, b.min_ess_bulk)
     ess_t, div = min(a.min_ess_tail, b.min_ess_tail), a.divergences + b.divergences
     failures = gate_failures(max_rhat, min(ess_b, ess_t), div, gate)
-    return Diagnostics(max_rhat, ess_b, ess_t, div, a.n_draws, a.n_chains, worst, not failures, failures)
+    return Diagnostics(max_rhat, ess_b, ess_t, div, a.n_draws, a.n_chains, worst, not failures, failures,
+                       a.monitored + [v + suffix_b for v in b.monitored])

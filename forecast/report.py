@@ -81,6 +81,18 @@ def _section_key(code: str, name: str, posteriors: str) -> str:
     return hashlib.sha256(f"{code}|{name}|{posteriors}".encode()).hexdigest()
 
 
+def _fitted_in(run, name: str) -> str:
+    """The run whose saved posterior of `name` this run uses (itself unless an update reused it)."""
+    return run.manifest.get("timings", {}).get(name, {}).get("reused_from", run.manifest["run_id"])
+
+
+def _section_posteriors(run, name: str) -> list[str]:
+    """What a model's section is drawn from: its own posterior and, recursively, those of the models it reads
+    ("model@run"), so a kept posterior whose upstream changed is redrawn."""
+    return [f"{name}@{_fitted_in(run, name)}"] + [p for u in run.models[name].requires if u in run.models
+                                                  for p in _section_posteriors(run, u)]
+
+
 def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list[dict]]:
     """Gantt figure and one section per model (summary rows + figures), each drawn once per posterior and code version.
 
@@ -91,29 +103,27 @@ def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list
     own = _read_cache(out)
     fresh = {}
     gantt_key = _section_key(code, "gantt", run.manifest["run_id"])
-    if not svg and own.get("gantt", {}).get("key") == gantt_key and (out / own["gantt"]["png"]).exists():
-        gantt = own["gantt"]
-    else:
+
+    def gantt():
+        if not svg and own.get("gantt", {}).get("key") == gantt_key and (out / own["gantt"]["png"]).exists():
+            return own["gantt"]
         from . import plots  # matplotlib only when something is drawn
         stored = plots.save(plots.gantt(run.milestones), figdir / "gantt", svg=svg)
-        gantt = {"key": gantt_key, "png": f"figures/{stored[0]}",
-                 "alt": "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."}
+        return {"key": gantt_key, "png": f"figures/{stored[0]}",
+                "alt": "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."}
+
     sections, todo = [], []
-    fitted = lambda n: run.manifest.get("timings", {}).get(n, {}).get("reused_from", run.manifest["run_id"])  # noqa: E731
-
-    def posteriors(n):  # the runs whose posteriors a model's section is drawn from: its own and its upstream's
-        return [f"{n}@{fitted(n)}"] + [p for u in run.models[n].requires if u in run.models for p in posteriors(u)]
-
     for name in run.models:
-        fitted_in = fitted(name)
-        key = _section_key(code, name, ",".join(posteriors(name)))
+        fitted_in = _fitted_in(run, name)
+        key = _section_key(code, name, ",".join(_section_posteriors(run, name)))
         sections.append(None if svg else _cached_section(key, name, out, [fitted_in, run.manifest.get("parent_run")], own, fresh))
         if sections[-1] is None:
             todo.append((len(sections) - 1, name, key))
-    for (i, _, _), sec in zip(todo, _draw_sections(run, [(n, k) for _, n, k in todo], figdir, svg)):
+    drawn, gantt_sec = _draw_sections(run, [(n, k) for _, n, k in todo], figdir, svg, meanwhile=gantt)
+    for (i, _, _), sec in zip(todo, drawn):
         sections[i] = sec
-    atomic_write_json(out / SECTIONS_CACHE, {"gantt": gantt, "sections": sections})
-    return gantt, sections
+    atomic_write_json(out / SECTIONS_CACHE, {"gantt": gantt_sec, "sections": sections})
+    return gantt_sec, sections
 
 
 def _draw_section(run, name: str, key: str, figdir: Path, svg: bool) -> dict:
@@ -136,10 +146,12 @@ def _draw_forked(job) -> dict:
     return _draw_section(_FORKED["run"], *job, _FORKED["figdir"], _FORKED["svg"])
 
 
-def _draw_sections(run, jobs: list[tuple[str, str]], figdir: Path, svg: bool, timeout: float = 600.0) -> list[dict]:
+def _draw_sections(run, jobs: list[tuple[str, str]], figdir: Path, svg: bool, timeout: float = 600.0,
+                   meanwhile=None) -> tuple[list[dict], object]:
     """Draw sections, two at a time in forked processes when there are several (matplotlib draws on one core;
-    the adoption and convergence sections take ≈ 5 s each). Any failure of the workers (or their timeout)
-    falls back to drawing in this process."""
+    the adoption and convergence sections take ≈ 5 s each), and run `meanwhile()` here while they draw (two
+    workers rarely finish together: the gantt chart fills the idle core). Any failure of the workers (or
+    their timeout) falls back to drawing in this process. Returns (sections, what `meanwhile` returned)."""
     import multiprocessing as mp
     import os
 
@@ -147,13 +159,19 @@ def _draw_sections(run, jobs: list[tuple[str, str]], figdir: Path, svg: bool, ti
         return [_draw_section(run, n, k, figdir, svg) for n, k in jobs]
 
     if len(jobs) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
-        return here()
+        return here(), meanwhile() if meanwhile else None
     _FORKED.update(run=run, figdir=figdir, svg=svg)
+    done = {}
     try:
         with mp.get_context("fork").Pool(2) as pool:
-            return pool.map_async(_draw_forked, jobs, chunksize=1).get(timeout)
+            pending = pool.map_async(_draw_forked, jobs, chunksize=1)
+            if meanwhile:
+                done["meanwhile"] = meanwhile()
+            return pending.get(timeout), done.get("meanwhile")
     except Exception:  # noqa: BLE001 — a worker problem must not lose the report
-        return here()
+        if meanwhile and "meanwhile" not in done:
+            done["meanwhile"] = meanwhile()
+        return here(), done.get("meanwhile")
     finally:
         _FORKED.clear()
 

@@ -100,8 +100,11 @@ def try_reweight(model, name: str, parent_manifest: dict, runs_dir: Path, data_d
         return None, dict(info, reason=f"importance-sampling ESS {info['ess']:.0f} < {cfg.gate.min_ess:.0f}")
     from . import diagnostics as diag
     from .sampling import PYTENSOR_LOCK
-    with PYTENSOR_LOCK:
-        monitor = model.monitor or [rv.name for rv in model.build_model().free_RVs]
+    # the base fit's monitored variables: the same parameters (`structure`), without building the PyMC graph
+    monitor = model.monitor or base_manifest.get("diagnostics", {}).get(name, {}).get("monitored")
+    if not monitor:
+        with PYTENSOR_LOCK:
+            monitor = [rv.name for rv in model.build_model().free_RVs]
     d = diag.compute(idata, monitor, cfg.gate)
     if not d.passed:
         return None, dict(info, reason=f"the reweighted posterior fails the gate ({'; '.join(d.failures)})")

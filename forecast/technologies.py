@@ -209,7 +209,8 @@ def level_index(c, lower) -> np.ndarray:
     (above the first) that c strictly exceeds. C = 0.60 → L1 (0.60 is L2's excluded lower bound)."""
     c = np.asarray(c, dtype=float)
     lw = np.asarray(lower, dtype=float)[1:]
-    return (c[..., None] > lw).sum(axis=-1)
+    # side="left": the number of bounds strictly below c (a search, not a draws × dates × bands comparison)
+    return np.where(np.isnan(c), 0, np.searchsorted(lw, c, side="left"))
 
 
 def convergence_degree(weights: Mapping[str, float], adoption, standardization, controversy, maturity=None) -> np.ndarray:

@@ -222,7 +222,7 @@ def test_counted_technologies_without_adopters_sample_t0_directly():
     """At a backtest origin where two counted technologies have fewer than LEVEL_MIN_ADOPTERS adopters, their t0 is
     sampled directly (no level to pin down) and the others' through the level; both leave t0 ~ its prior."""
     import pymc as pm
-    m = build_models(["adoption"], RunConfig(seed=3, as_of="2024-07-01"), evidence=False)["adoption"]
+    m = build_models(["adoption"], RunConfig(seed=3, as_of="2025-01-01"), evidence=False)["adoption"]
     rows = m.inputs["count"]["rows"]
     adopters = rows.groupby("technology")["k"].sum()
     level = [m.inputs["techs"][i] for i in m.inputs["level_idx"]]

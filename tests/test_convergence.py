@@ -31,6 +31,10 @@ def test_level_bands_hand_values(levels):
     c = np.array([0.0, 0.2, 0.2001, 0.6, 0.66, 0.8, 0.85, 0.9, 0.95, 1.0])
     assert level_index(c, levels.lower).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert level_index(np.ones((3, 2)) * 0.7, levels.lower).shape == (3, 2)
+    # the definition itself (bounds strictly exceeded), on random values and on every bound exactly
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(0, 1, 500), levels.lower, levels.upper]).reshape(-1, 2)
+    assert (level_index(x, levels.lower) == (x[..., None] > np.asarray(levels.lower)[1:]).sum(axis=-1)).all()
 
 
 def test_graph_compiles_and_logp_finite():

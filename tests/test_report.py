@@ -57,7 +57,11 @@ def test_report_cache_invalidated_by_code_change_and_svg(report_run, monkeypatch
     assert (run.path / "figures" / "compute_fan.svg").exists()
     # redrawn (in forked workers) from the posteriors, under the new code's keys
     secs = json.loads((run.path / "figures" / "sections.json").read_text())["sections"]
-    assert [s["key"] for s in secs] == [report._section_key("other code", n, run.manifest["run_id"]) for n in run.models]
+    assert [s["key"] for s in secs] == [report._section_key("other code", n, ",".join(report._section_posteriors(run, n)))
+                                        for n in run.models]
+    for n, m in run.models.items():  # a section's key names its upstream posteriors too
+        assert report._section_posteriors(run, n)[0] == f"{n}@{run.manifest['run_id']}"
+        assert all(any(p.startswith(f"{u}@") for p in report._section_posteriors(run, n)) for u in m.requires)
 
 
 @pytest.mark.browser
@@ -101,11 +105,13 @@ def test_sections_drawn_in_forked_workers_equal_in_process(report_run, tmp_path,
 
     with monkeypatch.context() as m:
         m.setattr(report, "_draw_section", recording)
-        forked = report._draw_sections(report_run, jobs, tmp_path / "a" / "figures", svg=False)
+        forked, parent_pid = report._draw_sections(report_run, jobs, tmp_path / "a" / "figures", svg=False, meanwhile=os.getpid)
+    assert parent_pid == os.getpid()  # `meanwhile` runs here, while the workers draw
     assert [p.name for p in pids.iterdir()] and str(os.getpid()) not in [p.name for p in pids.iterdir()]  # drawn in workers
     # the fallback (and the single-section path) draws in this process
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    inproc = report._draw_sections(report_run, jobs, tmp_path / "b" / "figures", svg=False)
+    inproc, nothing = report._draw_sections(report_run, jobs, tmp_path / "b" / "figures", svg=False)
+    assert nothing is None
     assert forked == inproc and [s["name"] for s in forked] == list(report_run.models)
     for sec in forked:
         for f in sec["figures"]:
@@ -119,5 +125,8 @@ def test_forked_worker_failure_falls_back(report_run, tmp_path, monkeypatch):
         raise RuntimeError("worker died")
 
     monkeypatch.setattr(report, "_draw_forked", boom)
-    secs = report._draw_sections(report_run, [(n, "k") for n in report_run.models], tmp_path / "figures", svg=False)
+    calls = []
+    secs, got = report._draw_sections(report_run, [(n, "k") for n in report_run.models], tmp_path / "figures", svg=False,
+                                      meanwhile=lambda: calls.append(1) or "gantt")
     assert [s["name"] for s in secs] == list(report_run.models) and all(s["figures"] for s in secs)
+    assert got == "gantt" and calls == [1]  # run once, not again on the fallback

@@ -47,9 +47,10 @@ FILE = "adoption_observations.csv"
 # `Adoption.centred_techs`)
 CENTRE_MIN_EVENTS = 10
 CENTRE_MIN_TECHS = 10
-# a counted technology with fewer adopters than this in all its counts has not been seen starting: its t0 is
-# sampled directly (unpooled prior), not through the curve's level (see `build_model`)
-LEVEL_MIN_ADOPTERS = 10
+# a counted technology with fewer adopters than this in all its counts has barely been seen starting: its t0 is
+# sampled directly (unpooled prior), not through the curve's level (see `build_model`). Synthetic 500 technologies,
+# 4 × 1000: threshold 3 → R-hat 1.027 (a 5-adopter level), 10 → 1.013 (a 10-adopter level), 20 → 1.009, all passed
+LEVEL_MIN_ADOPTERS = 20
 # counts "reach their plateau" when the share over their last year is less than this multiple of the year before
 PLATEAU_RATIO = 1.3
 # capacity buckets of the count grid (rows = (technology, frame) pairs, cells per row) and of the frame offsets
@@ -578,8 +579,8 @@ class Adoption(ForecastModel):
             e = x["elicited"]
             eli_ix = [x["techs"].index(t) for t in x["elicited_only_techs"]]
             one_sided, level_ix = x["one_sided_idx"], x["level_idx"]
-            # counted technologies without adopters yet (no level to pin down): t0 directly, under the same prior.
-            # Through the level their u had a prior scale r σ and a one-sided likelihood (u below the first
+            # counted technologies with (almost) no adopters yet (no level to pin down): t0 directly, under the same
+            # prior. Through the level their u had a prior scale r σ and a one-sided likelihood (u below the first
             # adopter's level), a funnel in r (synthetic 500 technologies: R-hat 1.017, tail ESS 82 on such u).
             direct = [int(i) for i in np.concatenate([growth_ix, eli_ix, counted_ix]) if i not in set(one_sided) | set(level_ix)]
             t0 = pooled("t0", t0_mu, t0_sd, "t0_layer_mean", np.array(direct, dtype=int),
