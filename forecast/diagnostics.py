@@ -19,7 +19,7 @@ class Diagnostics:
     worst: dict  # parameter name -> {"rhat", "ess_bulk", "ess_tail"} for the worst few
     passed: bool
     failures: list[str]
-    monitored: list[str] = dataclasses.field(default_factory=list)  # the variables the figures above cover
+    monitored: list[str] = dataclasses.field(default_factory=list)  # the variables these statistics cover
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
