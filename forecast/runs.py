@@ -198,6 +198,11 @@ def run(models: list[str] | None = None, cfg: RunConfig | None = None, *, out_di
     return finalize(fitted, cfg, timings, t_start, out_dir=out_dir, run_id=run_id, data_dir=data_dir, say=say)
 
 
+def milestones_file(data_dir: Path | None) -> Path:
+    """The milestone definitions a run reads: `data_dir`'s, else the project's."""
+    return Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path()
+
+
 def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out_dir=None, run_id=None, data_dir=None,
              say=None, extra_manifest: dict | None = None, diff_with: pd.DataFrame | None = None,
              reuse_rows: dict[str, dict] | None = None) -> Run:
@@ -205,7 +210,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
     run directory (atomically), history, and `latest`."""
     say = say or (lambda msg: None)
     names = list(fitted)
-    milestone_list = ms.load_milestones(Path(data_dir) / "milestones.yaml" if data_dir else None)
+    milestone_list = ms.load_milestones(milestones_file(data_dir))
     table = ms.evaluate(milestone_list, fitted, cfg.horizon, cfg.seed, reuse=reuse_rows)
     out_dir = Path(out_dir or config.reports_dir())
     run_id = run_id or new_run_id(cfg)
@@ -217,7 +222,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         "compile_cache_dir": str(numba_cache_dir()),
         "data": {t: sha256_file(table_path(t, data_dir)) for t in _tables_for(names)},
         "evidence_ids": ev["id"].astype(str).tolist(),
-        "milestones_sha256": sha256_file(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path()),
+        "milestones_sha256": sha256_file(milestones_file(data_dir)),
         "priors": {n: fitted[n].priors.sha256 for n in names},
         "config_hash": {n: fitted[n].config_hash() for n in names},
         "diagnostics": diags, "timings": timings,
@@ -236,7 +241,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
                 atomic_write_csv(inputs / TABLES[t].filename, format_frame(f[TABLES[t].column_names]))
         if evidence_path(data_dir).exists():
             shutil.copyfile(evidence_path(data_dir), inputs / "evidence.csv")
-        shutil.copyfile(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path(), inputs / "milestones.yaml")
+        shutil.copyfile(milestones_file(data_dir), inputs / "milestones.yaml")
         shutil.copytree(Path(next(iter(fitted.values())).priors.file).parent, inputs / "priors")
         for name, model in fitted.items():
             if model.posterior_file is not None:  # a reused posterior: the file is already what it would write
@@ -421,7 +426,7 @@ def reusable_milestone_rows(manifest: dict, table: pd.DataFrame | None, reused: 
     it reuses, when the milestone definitions, horizon and seed are the parent's too (a row depends on nothing
     else: `milestones.evaluate`)."""
     same = (table is not None and manifest["config"].get("horizon") == cfg.horizon and manifest["config"].get("seed") == cfg.seed
-            and manifest.get("milestones_sha256") == sha256_file(Path(data_dir) / "milestones.yaml" if data_dir else ms.milestones_path()))
+            and manifest.get("milestones_sha256") == sha256_file(milestones_file(data_dir)))
     if not same:
         return {}
     # not the rows of milestones resolved by hand then (a resolution can be withdrawn; `evaluate` applies current ones)
