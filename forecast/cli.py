@@ -1,6 +1,7 @@
-"""Command-line interface: `forecast run | milestones | report | data build`.
+"""Command-line interface: `forecast run | update | report | milestones | evidence | history | backtest | sbc | serve | data build`.
 
 Errors derived from ForecastError print as one line on stderr and exit non-zero; nothing is written.
+When a `forecast serve` process of this environment runs the same code, commands run there (forecast/server.py).
 """
 from __future__ import annotations
 
@@ -204,6 +205,34 @@ def cmd_data_build(a) -> int:
     return 0
 
 
+def cmd_serve(a) -> int:
+    from . import server
+    path = a.socket
+    if a.status or a.stop or a.restart:
+        st = server.request("stop" if (a.stop or a.restart) else "status", path)
+        if st is None:
+            print(f"no server listens on {path or server.socket_path()}")
+            if not a.restart:
+                return 1 if a.status else 0
+        else:
+            up = st["uptime_s"]
+            print(f"{'stopped' if (a.stop or a.restart) else 'running'}: pid {st['pid']}, up {up / 60:.1f} min, "
+                  f"{st['commands']} command(s) served, {st['compiled_graphs']} compiled graph(s) kept; socket {st['socket']}")
+        if not a.restart:
+            return 0
+        for _ in range(100):  # the old server unlinks its socket as it stops
+            if server.request("status", path, timeout=0.5) is None:
+                break
+            time.sleep(0.1)
+    if a.detach or a.restart:
+        st = server.start_detached(path, a.idle_minutes)
+        print(f"serving: pid {st['pid']} on {st['socket']} (log {Path(st['socket']).with_suffix('.log')}); "
+              f"`forecast serve --stop` stops it")
+        return 0
+    server.serve(path, a.idle_minutes)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="forecast", description="Posterior probabilities for AI-convergence claims.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -277,6 +306,15 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--out", type=Path, default=None)
     sb.add_argument("--quiet", action="store_true")
     sb.set_defaults(func=cmd_sbc)
+    sv = sub.add_parser("serve", help="keep imports and compiled models in one background process that runs later "
+                                      "commands (`forecast run`, `update`, …) on this machine")
+    sv.add_argument("--detach", action="store_true", help="start in the background and return once it listens")
+    sv.add_argument("--stop", action="store_true", help="stop the running server")
+    sv.add_argument("--restart", action="store_true", help="stop the running server (if any) and start a new one in the background")
+    sv.add_argument("--status", action="store_true", help="show whether a server runs, and what it holds")
+    sv.add_argument("--idle-minutes", dest="idle_minutes", type=float, default=120.0, help="stop after this long without a command (default 120)")
+    sv.add_argument("--socket", type=Path, default=None, help="socket path (default: per user and Python environment; env FORECAST_SERVER_SOCKET)")
+    sv.set_defaults(func=cmd_serve)
     d = sub.add_parser("data", help="curated data tables")
     dsub = d.add_subparsers(dest="data_command", required=True)
     b = dsub.add_parser("build", help="rebuild data/*.csv and data/SOURCES.md from ../shared/data")
@@ -296,7 +334,23 @@ def _quiet_graph_traces() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """The `forecast` command: runs in a `forecast serve` process when one of this environment listens, else here."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser().parse_args(argv)  # usage errors are reported here, before any server is asked
+    if args.command != "serve":
+        from .server import forward
+        rc = forward(argv)
+        if rc is not None:
+            return rc
+    return _dispatch(args)
+
+
+def run_local(argv: list[str]) -> int:
+    """Parse and run one command in this process (what `forecast serve` does for a caller)."""
+    return _dispatch(parser().parse_args(argv))
+
+
+def _dispatch(args) -> int:
     _quiet_graph_traces()
     try:
         return args.func(args)

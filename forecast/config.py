@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from pathlib import Path
 
@@ -12,6 +13,16 @@ def project_root() -> Path:
     """The directory holding data/, priors/ and reports/ (override with FORECAST_HOME)."""
     env = os.environ.get("FORECAST_HOME")
     return Path(env).resolve() if env else PACKAGE_DIR.parent
+
+
+def code_fingerprint() -> str:
+    """Hash of the package's source and templates: cached figures and summaries are valid only for the code that
+    made them, and a `forecast serve` process answers only callers running the same code."""
+    h = hashlib.sha256()
+    for f in sorted([*PACKAGE_DIR.rglob("*.py"), *PACKAGE_DIR.glob("templates/*")]):
+        h.update(f.relative_to(PACKAGE_DIR).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def data_dir() -> Path:

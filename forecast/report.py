@@ -11,6 +11,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from .config import code_fingerprint
 from .io import atomic_write_json, atomic_write_text
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("forecast", "templates"), autoescape=jinja2.select_autoescape(["html"]),
@@ -57,16 +58,6 @@ def milestone_rows(table: pd.DataFrame) -> list[dict]:
                      "note": (r["note"] or "") + (f" — {r['resolution_source']} ({r['resolved_date']})" if r["resolution_source"] else ""),
                      "forecast": bool(r["forecast"]), "failed": r["diagnostics"] == "FAIL"})
     return rows
-
-
-def code_fingerprint() -> str:
-    """Hash of the package's source and templates: cached figures and summaries are valid only for the code that made them."""
-    root = Path(__file__).parent
-    h = hashlib.sha256()
-    for f in sorted([*root.rglob("*.py"), *root.glob("templates/*")]):
-        h.update(f.relative_to(root).as_posix().encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()
 
 
 SECTIONS_CACHE = "figures/sections.json"

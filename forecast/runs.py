@@ -26,6 +26,7 @@ from .priors import load_priors
 from .evidence import affected_models, apply_to_frames, evidence_path, load_evidence
 from .sampling import numba_cache_dir
 from .schema import format_frame
+from .server import serving_info
 from .tables import TABLES, load_table, table_path
 
 
@@ -85,6 +86,46 @@ def new_run_id(cfg: RunConfig) -> str:
     return dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-s{cfg.seed}"
 
 
+class _ColdCompiles:
+    """Compiles graphs missing from the numba disk cache in worker processes, two at a time.
+
+    A cold compile is tens of seconds of single-threaded PyTensor and numba work that holds the GIL (≈ 250 s of
+    CPU for the seven models); in worker processes (`forecast.compile_worker`) the compiles run on both cores,
+    beside the sampling. The run itself then loads every graph from the disk cache, so a cold run samples the code
+    a warm one loads. Models that read an upstream posterior compile in the run as before; so does a model whose
+    worker failed (its error is kept in `failed`)."""
+
+    def __init__(self, models: dict, todo: list[str], cfg: RunConfig):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .compile_worker import run_worker
+        self.futures: dict = {}
+        self.failed: dict[str, str] = {}
+        self.pool = None
+        cold = [n for n in todo if cfg.sampler == "nutpie" and not models[n].requires and not models[n].compiled_on_disk()]
+        if cold:
+            self.pool = ThreadPoolExecutor(max_workers=min(2, len(cold)), thread_name_prefix="forecast-cold-compile")
+            self.procs: list = []
+            self.futures = {n: self.pool.submit(run_worker, models[n], self.procs) for n in cold}
+
+    def wait(self, name: str) -> float | None:
+        """Seconds the worker spent compiling `name` (None: it was warm, or the worker failed)."""
+        if name not in self.futures:
+            return None
+        try:
+            return self.futures[name].result()
+        except RuntimeError as exc:
+            self.failed[name] = str(exc)
+            return None
+
+    def close(self, ok: bool) -> None:
+        if self.pool is not None:
+            if not ok:  # an error or Ctrl-C: do not wait for compiles nobody will use
+                for p in self.procs:
+                    p.kill()
+            self.pool.shutdown(wait=ok, cancel_futures=True)
+
+
 class _CompileAhead:
     """Builds and compiles models in one worker thread while the main thread samples the previous ones.
 
@@ -100,14 +141,21 @@ class _CompileAhead:
         self.pending = set(todo)
         self.futures: dict = {}
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forecast-compile") if cfg.sampler == "nutpie" else None
+        self.cold = _ColdCompiles(models, todo, cfg) if self.pool is not None else None
+        self.worker_s: dict[str, float] = {}
         self.submit_ready()
+
+    def _prepare(self, name: str) -> None:
+        if (s := self.cold.wait(name)) is not None:
+            self.worker_s[name] = s
+        self.models[name].prepare_fit()
 
     def submit_ready(self) -> None:
         if self.pool is None:
             return
         for name in self.todo:
             if name not in self.futures and not (set(self.models[name].requires) & self.pending):
-                self.futures[name] = self.pool.submit(self.models[name].prepare_fit)
+                self.futures[name] = self.pool.submit(self._prepare, name)
 
     def wait(self, name: str) -> None:
         """Block until `name`'s graphs are ready; re-raises the worker's error (e.g. an invalid prior)."""
@@ -131,6 +179,7 @@ class _CompileAhead:
         import sys
         if self.pool is not None:
             self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+            self.cold.close(exc[0] is None)
         sys.setswitchinterval(self._interval)
 
 
@@ -165,6 +214,8 @@ def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None, exp
     timings = {}
     todo = fit_order([n for n in models if only is None or n in only], {n: m.requires for n, m in models.items()}, expected_s)
     with _CompileAhead(models, todo, cfg) as ahead:
+        if ahead.cold is not None and ahead.cold.futures:
+            say(f"not in the compile cache yet: {', '.join(ahead.cold.futures)}; compiling in worker processes …")
         for i, name in enumerate(todo):
             model = models[name]
             say(f"[{i + 1}/{len(todo)}] fitting {name} ({cfg.sampler}, {cfg.chains}×{model.draws_count()}) …")
@@ -178,9 +229,14 @@ def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None, exp
                              "wait_s": round(t_wait, 2), "total_s": round(time.perf_counter() - t0, 2),
                              "compile_cached": res.compile_cached,
                              # "cold": this compile wrote new numba cache entries; "warm": all came from disk
-                             "numba_disk_cache": "in-process" if res.compile_cached else ("cold" if res.disk_cache_new else "warm"),
+                             "numba_disk_cache": "in-process" if res.compile_cached else (
+                                 "cold" if res.disk_cache_new or name in ahead.worker_s else "warm"),
                              "numba_cache_new_entries": res.disk_cache_new, "target_accept": model.target_accept(),
                              "draws": model.draws_count()}
+            if name in ahead.worker_s:  # cold: compiled into the disk cache by a worker process, then loaded
+                timings[name]["compiled_in_worker_s"] = round(ahead.worker_s[name], 2)
+            if ahead.cold is not None and name in ahead.cold.failed:
+                timings[name]["compile_worker_error"] = ahead.cold.failed[name]
             d = res.diagnostics
             say(f"      {name}: {timings[name]['total_s']:.1f}s, R-hat {d.max_rhat:.3f}, "
                 f"min ESS {min(d.min_ess_bulk, d.min_ess_tail):.0f}, divergences {d.divergences} → {d.status}")
@@ -227,6 +283,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         "config_hash": {n: fitted[n].config_hash() for n in names},
         "diagnostics": diags, "timings": timings,
         "all_diagnostics_passed": all(d["passed"] for d in diags.values()),
+        **({"served": served} if (served := serving_info()) else {}),
         **(extra_manifest or {}),
     }
     final = out_dir / run_id

@@ -65,10 +65,38 @@ def _graph_key(model) -> str:
     outputs = model.free_RVs + model.observed_RVs + model.deterministics + model.potentials + list(model.data_vars)
     for v in outputs:
         h.update(f"{v.name}:{v.type}".encode())
-    consts = sorted(hashlib.sha256(str(c.type).encode() + np.asarray(c.data).tobytes()).hexdigest()
+    def payload(c) -> bytes:  # an object array's bytes are pointers: hash what it holds (stable across processes)
+        a = np.asarray(c.data)
+        return repr(c.data).encode() if a.dtype == object else a.tobytes()
+
+    consts = sorted(hashlib.sha256(str(c.type).encode() + payload(c)).hexdigest()
                     for c in ancestors(outputs) if isinstance(c, Constant))
     h.update("".join(consts).encode())
     return h.hexdigest()
+
+
+# graphs whose compiled code is in the numba disk cache, one stamp per line (written after every compile)
+STAMPS_FILE = "forecast-compiled-graphs.txt"
+
+
+def _stamp(key: str) -> str:
+    import nutpie
+    import numba
+    import pytensor
+    from . import compile_cache, numba_kernels
+    h = hashlib.sha256(f"{key}:{pytensor.__version__}:{numba.__version__}:{nutpie.__version__}".encode())
+    for mod in (compile_cache, numba_kernels):  # the cached callbacks' own source
+        h.update(open(mod.__file__, "rb").read())
+    return h.hexdigest()
+
+
+def compiled_on_disk(model, cache_key: str) -> bool:
+    """Whether this graph was compiled on this machine before (its numba code then loads from the disk cache).
+
+    Tells a cold compile (tens of seconds of one core) from a warm one before paying for either."""
+    f = numba_cache_dir() / STAMPS_FILE
+    key = f"{cache_key}:{_graph_key(model)}"
+    return key in _COMPILED or (f.exists() and _stamp(key) in f.read_text().split())
 
 
 def _nutpie_compiled(model, cache_key: str):
@@ -79,6 +107,10 @@ def _nutpie_compiled(model, cache_key: str):
         return _COMPILED[key].with_data(**data) if data else _COMPILED[key], True
     compiled = compile_model(model)  # nutpie's compile, with its numba callbacks cached on disk across processes
     _COMPILED[key] = compiled
+    f = numba_cache_dir() / STAMPS_FILE
+    if f.parent.exists():
+        with open(f, "a") as out:  # one short line per append: concurrent processes do not interleave
+            out.write(_stamp(key) + "\n")
     return compiled, False
 
 
@@ -141,6 +173,9 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
                                   compute_convergence_checks=False)
     except Exception as exc:  # sampler crashes surface as one typed error
         raise SamplingError(f"{name}: sampling failed: {exc}") from exc
+    if "posterior" not in idata.groups() or idata.posterior.sizes.get("draw", 0) < draws:
+        # nutpie answers Ctrl-C by returning the draws so far: never let a partial posterior into a run
+        raise KeyboardInterrupt(f"{name}: sampling interrupted")
     t2 = time.perf_counter()
     d = diag.compute(idata, monitor, cfg.gate)
     return FitResult(idata, d, cfg.sampler, t_compile, t2 - t1, cached, new_entries)

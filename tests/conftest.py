@@ -1,9 +1,14 @@
 """Shared fixtures. Each model graph is compiled and fitted once per test session (2 chains × 300 draws)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from forecast.config import GateThresholds, RunConfig
+
+# commands in tests run in the test process, never in a `forecast serve` a developer left running
+os.environ["FORECAST_SERVER"] = "off"
 
 TEST_SEED = 1234
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config import RunConfig
 from ..priors import PriorSet, load_priors
-from ..sampling import PYTENSOR_LOCK, FitResult, precompile, sample
+from ..sampling import PYTENSOR_LOCK, FitResult, compiled_on_disk, precompile, sample
 
 
 class ForecastModel(abc.ABC):
@@ -46,6 +46,7 @@ class ForecastModel(abc.ABC):
         self._idata_path = None
         self.upstream: dict[str, "ForecastModel"] = {}
         self._prebuilt: list[tuple[dict, Any]] = []  # (build_model kwargs, graph) from `prepare_fit`
+        self._built: list[tuple[dict, Any]] = []  # graphs built but not compiled yet (see `compiled_on_disk`)
 
     # ---- data contract
     @abc.abstractmethod
@@ -73,11 +74,21 @@ class ForecastModel(abc.ABC):
         `runs.fit_all` runs this in a worker thread while the previous model samples."""
         if self.cfg.sampler != "nutpie":
             return
-        for kw in self.fit_graphs():
-            with PYTENSOR_LOCK:
-                g = self.build_model(**kw)
+        for kw, g in self._fit_graph_objects():
             precompile(g, self.name)
             self._prebuilt.append((kw, g))
+        self._built = []
+
+    def _fit_graph_objects(self) -> list[tuple[dict, Any]]:
+        # built once: `compiled_on_disk` builds them to look at them, `prepare_fit` then compiles the same objects
+        if not self._built:
+            with PYTENSOR_LOCK:
+                self._built = [(kw, self.build_model(**kw)) for kw in self.fit_graphs()]
+        return self._built
+
+    def compiled_on_disk(self) -> bool:
+        """Whether every graph `fit` samples was compiled on this machine before (a warm numba disk cache)."""
+        return all(compiled_on_disk(g, self.name) for _, g in self._fit_graph_objects())
 
     def graph(self, **kw):
         """`build_model(**kw)`, or the graph `prepare_fit` already built (and compiled) for these arguments."""

@@ -1,0 +1,41 @@
+"""A run on an empty compile cache compiles its graphs in worker processes and then loads them from the disk
+cache: the manifest says so, the run samples the same code as a later warm run (same numbers), and the cache
+knows the graphs afterwards (the next run does not start workers)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from forecast import config
+
+RUN = ["run", "--models", "market", "--chains", "2", "--draws", "100", "--tune", "100", "--seed", "3", "--quiet"]
+
+
+def _run(home, cache, out) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FORECAST_", "PYTENSOR_FLAGS"))}
+    env.update(FORECAST_HOME=str(home), FORECAST_SERVER="off", PYTENSOR_FLAGS=f"base_compiledir={cache}")
+    got = subprocess.run([sys.executable, "-m", "forecast", *RUN, "--out", str(out)], env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert got.returncode == 0, got.stderr[-2000:]
+    latest = out / "latest"
+    return {"manifest": json.loads((latest / "manifest.json").read_text()),
+            "milestones": json.loads((latest / "milestones.json").read_text())}
+
+
+def test_cold_graphs_compile_in_workers_and_later_runs_find_them(tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(config.project_root() / "data", home / "data")
+    shutil.copytree(config.project_root() / "priors", home / "priors")
+    cache = tmp_path / "compiledir"
+    cold = _run(home, cache, tmp_path / "r1")
+    t = cold["manifest"]["timings"]["market"]
+    assert t["numba_disk_cache"] == "cold" and t["compiled_in_worker_s"] > 0
+    assert t["numba_cache_new_entries"] == 0  # the run itself loaded every function the worker compiled
+    assert (cache / "numba" / "forecast-compiled-graphs.txt").read_text().strip()
+    warm = _run(home, cache, tmp_path / "r2")
+    t = warm["manifest"]["timings"]["market"]
+    assert t["numba_disk_cache"] == "warm" and "compiled_in_worker_s" not in t
+    assert warm["milestones"] == cold["milestones"]
