@@ -59,6 +59,13 @@ def _dask_client(spec: JobSpec):
     return Client(cluster), cluster
 
 
+def _in_job(fn: Callable, *args):
+    # a job worker is one of several running at once: its cold graphs compile in it, not in more processes
+    import os
+    os.environ["FORECAST_COMPILE_WORKERS"] = "0"
+    return fn(*args)
+
+
 def map_tasks(fn: Callable, tasks: Sequence[tuple], jobs: str | int | JobSpec = 1,
               on_done: Callable[[int, object], None] | None = None) -> list:
     """Call fn(*task) for every task and return the results in task order.
@@ -74,7 +81,7 @@ def map_tasks(fn: Callable, tasks: Sequence[tuple], jobs: str | int | JobSpec = 
         return results
     if spec.kind == "processes":
         with cf.ProcessPoolExecutor(max_workers=min(spec.workers, len(tasks))) as pool:
-            futs = {pool.submit(fn, *t): i for i, t in enumerate(tasks)}
+            futs = {pool.submit(_in_job, fn, *t): i for i, t in enumerate(tasks)}
             for f in cf.as_completed(futs):
                 results[futs[f]] = f.result()
                 done(futs[f], results[futs[f]])
@@ -82,7 +89,7 @@ def map_tasks(fn: Callable, tasks: Sequence[tuple], jobs: str | int | JobSpec = 
     client, cluster = _dask_client(spec)
     try:
         from distributed import as_completed
-        futs = [client.submit(fn, *t, pure=False) for t in tasks]
+        futs = [client.submit(_in_job, fn, *t, pure=False) for t in tasks]
         index = {f.key: i for i, f in enumerate(futs)}
         for f in as_completed(futs):
             i = index[f.key]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import platform
 import shutil
 import time
@@ -93,7 +94,8 @@ class _ColdCompiles:
     CPU for the seven models); in worker processes (`forecast.compile_worker`) the compiles run on both cores,
     beside the sampling. The run itself then loads every graph from the disk cache, so a cold run samples the code
     a warm one loads. Models that read an upstream posterior compile in the run as before; so does a model whose
-    worker failed (its error is kept in `failed`)."""
+    worker failed (its error is kept in `failed`), and every model when FORECAST_COMPILE_WORKERS=0 (set in
+    `--jobs` workers, which already run in parallel)."""
 
     def __init__(self, models: dict, todo: list[str], cfg: RunConfig):
         from concurrent.futures import ThreadPoolExecutor
@@ -102,7 +104,8 @@ class _ColdCompiles:
         self.futures: dict = {}
         self.failed: dict[str, str] = {}
         self.pool = None
-        cold = [n for n in todo if cfg.sampler == "nutpie" and not models[n].requires and not models[n].compiled_on_disk()]
+        enabled = cfg.sampler == "nutpie" and os.environ.get("FORECAST_COMPILE_WORKERS", "1").lower() not in ("0", "off", "no")
+        cold = [n for n in todo if enabled and not models[n].requires and not models[n].compiled_on_disk()]
         if cold:
             self.pool = ThreadPoolExecutor(max_workers=min(2, len(cold)), thread_name_prefix="forecast-cold-compile")
             self.procs: list = []

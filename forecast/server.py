@@ -115,9 +115,12 @@ def forward(argv: list[str]) -> int | None:
         return None
     with s:
         try:
+            fds = [sys.stdin.fileno(), sys.stdout.fileno(), sys.stderr.fileno()]
+        except (AttributeError, ValueError, OSError):  # a closed or replaced standard stream: run here
+            return None
+        try:
             env = {k: v for k, v in os.environ.items() if k.startswith("FORECAST_")}
-            _send(s, {"op": "run", "argv": list(argv), "cwd": os.getcwd(), "env": env, **_identity()},
-                  [sys.stdin.fileno(), sys.stdout.fileno(), sys.stderr.fileno()])
+            _send(s, {"op": "run", "argv": list(argv), "cwd": os.getcwd(), "env": env, **_identity()}, fds)
             s.settimeout(1.0)
             try:
                 reply, _ = _recv(s)
@@ -244,8 +247,11 @@ class _Server:
         self.busy = {"argv": msg["argv"], "since": time.time()}
         self.log(f"command: forecast {' '.join(msg['argv'])} (in {msg['cwd']})")
         t0 = time.perf_counter()
+        buffering = []
         for s in (sys.stdout, sys.stderr):
             s.flush()
+            buffering.append(s.line_buffering)
+            s.reconfigure(line_buffering=True)  # the caller sees each line as a local run would show it
         threading.Thread(target=watch, daemon=True, name="forecast-serve-watch").start()
         try:
             for i, fd in enumerate(fds):
@@ -270,9 +276,10 @@ class _Server:
             rc = 130
         finally:
             done.set()
-            for s in (sys.stdout, sys.stderr):
+            for s, lb in zip((sys.stdout, sys.stderr), buffering):
                 with contextlib.suppress(OSError, ValueError):
                     s.flush()
+                    s.reconfigure(line_buffering=lb)
             for i, fd in enumerate(saved_fds):
                 os.dup2(fd, i)
                 os.close(fd)

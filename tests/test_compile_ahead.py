@@ -13,8 +13,11 @@ from forecast.errors import PriorSpecError
 
 
 class _Fake:
-    def __init__(self, name, requires, log, fitted):
-        self.name, self.requires, self.log, self.fitted = name, requires, log, fitted
+    def __init__(self, name, requires, log, fitted, on_disk=True):
+        self.name, self.requires, self.log, self.fitted, self.on_disk = name, requires, log, fitted, on_disk
+
+    def compiled_on_disk(self):
+        return self.on_disk
 
     def prepare_fit(self):
         # records which requirements had been fitted when this model was compiled
@@ -35,6 +38,36 @@ def test_models_compile_in_worker_after_their_requirements():
     assert [e[0] for e in log] == names
     assert all(e[1].startswith("forecast-compile") for e in log)
     assert all(all(ok.values()) for _, _, ok in log)  # never compiled before its requirements were fitted
+
+
+def test_cold_models_compile_in_worker_processes_first(monkeypatch):
+    import forecast.compile_worker as cw
+    calls = []
+
+    def fake_worker(model, started):
+        calls.append(model.name)
+        if model.name == "a":
+            raise RuntimeError("boom")
+        return 1.5
+
+    monkeypatch.setattr(cw, "run_worker", fake_worker)
+    log = []
+    models = {"a": _Fake("a", (), log, set(), on_disk=False), "b": _Fake("b", (), log, set(), on_disk=False),
+              "c": _Fake("c", (), log, set()), "d": _Fake("d", ("c",), log, set(), on_disk=False)}
+    with runs._CompileAhead(models, list(models), RunConfig()) as ahead:
+        for n in models:
+            ahead.wait(n)
+            ahead.fitted(n)
+    # warm graphs and models reading an upstream posterior compile in the run only; a failed worker falls back to it
+    assert sorted(calls) == ["a", "b"] and ahead.worker_s == {"b": 1.5} and ahead.cold.failed == {"a": "boom"}
+    assert [e[0] for e in log] == ["a", "b", "c", "d"]
+    monkeypatch.setenv("FORECAST_COMPILE_WORKERS", "0")
+    calls.clear()
+    with runs._CompileAhead(models, list(models), RunConfig()) as ahead:
+        for n in models:
+            ahead.wait(n)
+            ahead.fitted(n)
+    assert calls == [] and not ahead.cold.futures
 
 
 def test_no_worker_for_pymc_sampler():
