@@ -143,12 +143,41 @@ def _cacheable_wrappers():
         ncp._make_c_logp_func, ncp._make_c_expand_func = saved
 
 
+def serialize_cache_saves() -> None:
+    """Make numba's cache saves atomic across processes (idempotent; patches `IndexDataCacheFile.save`).
+
+    numba adds an overload to a function's cache index by reading the index, adding the entry and writing it back,
+    with no lock, and names the new data file by the index's length. Same-source functions (PyTensor's generic
+    elementwise kernels) share one index, so two processes compiling at once (the cold-compile workers of
+    `runs._ColdCompiles`, `--jobs` workers) can drop each other's entry or pick the same data file. An exclusive
+    lock on a file in the cache directory around each save makes the read-modify-write whole."""
+    import fcntl
+    import os
+
+    from numba.core import caching
+    if getattr(caching.IndexDataCacheFile.save, "forecast_serialized", False):
+        return
+    unlocked = caching.IndexDataCacheFile.save
+
+    def save(self, key, data):
+        with open(os.path.join(self._cache_path, ".forecast-save.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return unlocked(self, key, data)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    save.forecast_serialized = True
+    caching.IndexDataCacheFile.save = save
+
+
 def compile_model(model):
     """nutpie.compile_pymc_model(model, backend="numba") with disk-cached C callbacks when the graph allows it."""
     import nutpie
 
     from .numba_kernels import register
     register()
+    serialize_cache_saves()
     try:
         with _cacheable_wrappers():
             return nutpie.compile_pymc_model(model, backend="numba", cache=True)

@@ -215,7 +215,9 @@ def fit_all(models: dict, cfg: RunConfig, say, only: set[str] | None = None, exp
 
     The next models are compiled while the current one samples (`_CompileAhead`)."""
     timings = {}
-    todo = fit_order([n for n in models if only is None or n in only], {n: m.requires for n, m in models.items()}, expected_s)
+    # without an earlier run (e.g. the first, cold one) the models' typical sampling times order the fits
+    expected = {n: (expected_s or {}).get(n, m.typical_sample_s) for n, m in models.items()}
+    todo = fit_order([n for n in models if only is None or n in only], {n: m.requires for n, m in models.items()}, expected)
     with _CompileAhead(models, todo, cfg) as ahead:
         if ahead.cold is not None and ahead.cold.futures:
             say(f"not in the compile cache yet: {', '.join(ahead.cold.futures)}; compiling in worker processes …")

@@ -108,9 +108,10 @@ def _nutpie_compiled(model, cache_key: str):
     compiled = compile_model(model)  # nutpie's compile, with its numba callbacks cached on disk across processes
     _COMPILED[key] = compiled
     f = numba_cache_dir() / STAMPS_FILE
-    if f.parent.exists():
+    stamp = _stamp(key)
+    if f.parent.exists() and not (f.exists() and stamp in f.read_text().split()):
         with open(f, "a") as out:  # one short line per append: concurrent processes do not interleave
-            out.write(_stamp(key) + "\n")
+            out.write(stamp + "\n")
     return compiled, False
 
 

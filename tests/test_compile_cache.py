@@ -97,3 +97,27 @@ def test_graph_cache_key_is_the_same_in_every_process():
     keys = {subprocess.run([sys.executable, "-c", KEY_SCRIPT], capture_output=True, text=True, timeout=300,
                            check=True).stdout.strip().splitlines()[-1] for _ in range(2)}
     assert len(keys) == 1 and "None" not in keys
+
+
+def test_cache_saves_wait_for_the_lock_of_another_writer(tmp_path):
+    """numba's index read-modify-write is serialised across processes (a flock in the cache directory)."""
+    import fcntl
+    import threading
+    import time
+
+    from numba.core import caching
+
+    from forecast.compile_cache import serialize_cache_saves
+    serialize_cache_saves()
+    serialize_cache_saves()  # idempotent: one lock layer
+    cache = caching.IndexDataCacheFile(str(tmp_path), "fn-test", source_stamp=(1.0, 10))
+    done = threading.Event()
+    with open(tmp_path / ".forecast-save.lock", "a") as held:  # another writer holds the lock
+        fcntl.flock(held, fcntl.LOCK_EX)
+        t = threading.Thread(target=lambda: (cache.save(("sig", "magic"), b"payload"), done.set()))
+        t.start()
+        time.sleep(0.3)
+        assert not done.is_set() and cache.load(("sig", "magic")) is None
+        fcntl.flock(held, fcntl.LOCK_UN)
+    t.join(timeout=10)
+    assert done.is_set() and cache.load(("sig", "magic")) == b"payload"

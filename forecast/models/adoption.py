@@ -325,6 +325,7 @@ class Adoption(ForecastModel):
     # the diagonal default, 1.005 / 1093 with low rank, similar time)
     nutpie_options = {"low_rank_modified_mass_matrix": True}
     name = "adoption"
+    typical_sample_s = 10.0
     title = "Technology adoption curves"
     tables = ("adoption_observations",)
 

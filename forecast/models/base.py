@@ -34,6 +34,8 @@ class ForecastModel(abc.ABC):
     # parameters keeps more draws (class attributes, or properties where it depends on the data)
     min_target_accept: ClassVar[float] = 0.0
     draws_multiplier: ClassVar[int] = 1
+    # rough sampling seconds at the default settings, used to order fits when no earlier run says (`runs.fit_order`)
+    typical_sample_s: ClassVar[float] = 1.0
 
     def __init__(self, data: dict[str, pd.DataFrame], priors: PriorSet | None = None, cfg: RunConfig | None = None):
         self.cfg = cfg or RunConfig()

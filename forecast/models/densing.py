@@ -118,6 +118,7 @@ class Densing(ForecastModel):
     """Capability density of open base models (effective size from per-benchmark capability-vs-size curves, divided by active parameters): frontier (90% quantile) and typical (median) log-density trends, partially pooled across benchmark groups, with an optional break at ChatGPT; answers the doubling-time and 'small open model reaches score X' milestones."""
 
     name = "densing"
+    typical_sample_s = 35.0  # two quantile fits (benchmarks/results.md)
     title = "Densing law (capability density)"
     tables = ("benchmarks",)
 

@@ -31,6 +31,7 @@ class Hardware(ForecastModel):
     """Peak FLOP/s of ML accelerators by precision (FP32, 16-bit tensor; partially pooled growth) and FLOP/s per dollar against release date, robust log-linear trends on Epoch AI's hardware table."""
 
     name = "hardware"
+    typical_sample_s = 3.0
     title = "ML hardware performance and price-performance"
     tables = ("hardware",)
 

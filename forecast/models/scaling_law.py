@@ -22,6 +22,7 @@ class ScalingLaw(ForecastModel):
     # log_E sat at 1.006–1.010, and on another CPU's compiled code crossed the 1.01 gate (1.0103); with 2000 it was
     # 1.002–1.003 on three seeds, for ≈ 5 s more sampling
     draws_multiplier = 2
+    typical_sample_s = 14.0
 
     # ---- data contract: N, D > 0 and loss > 0 (validated by the scaling_runs schema)
     def prepare(self, frames):
