@@ -103,12 +103,12 @@ class _ColdCompiles:
         from .compile_worker import run_worker
         self.futures: dict = {}
         self.failed: dict[str, str] = {}
+        self.procs: list = []  # worker processes started, killed by `close` on an error
         self.pool = None
         enabled = cfg.sampler == "nutpie" and os.environ.get("FORECAST_COMPILE_WORKERS", "1").lower() not in ("0", "off", "no")
         cold = [n for n in todo if enabled and not models[n].requires and not models[n].compiled_on_disk()]
         if cold:
             self.pool = ThreadPoolExecutor(max_workers=min(2, len(cold)), thread_name_prefix="forecast-cold-compile")
-            self.procs: list = []
             self.futures = {n: self.pool.submit(run_worker, models[n], self.procs) for n in cold}
 
     def wait(self, name: str) -> float | None:

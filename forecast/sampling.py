@@ -8,6 +8,7 @@ in `numba_cache_dir()`), so a graph compiled once on this machine loads in secon
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 import threading
@@ -79,15 +80,23 @@ def _graph_key(model) -> str:
 STAMPS_FILE = "forecast-compiled-graphs.txt"
 
 
-def _stamp(key: str) -> str:
+@functools.cache
+def _stamp_salt() -> bytes:
+    # what else decides the compiled code: library versions and the cached callbacks' own source (read once)
+    from pathlib import Path
+
     import nutpie
     import numba
     import pytensor
     from . import compile_cache, numba_kernels
-    h = hashlib.sha256(f"{key}:{pytensor.__version__}:{numba.__version__}:{nutpie.__version__}".encode())
-    for mod in (compile_cache, numba_kernels):  # the cached callbacks' own source
-        h.update(open(mod.__file__, "rb").read())
-    return h.hexdigest()
+    h = hashlib.sha256(f"{pytensor.__version__}:{numba.__version__}:{nutpie.__version__}".encode())
+    for mod in (compile_cache, numba_kernels):
+        h.update(Path(mod.__file__).read_bytes())
+    return h.digest()
+
+
+def _stamp(key: str) -> str:
+    return hashlib.sha256(_stamp_salt() + key.encode()).hexdigest()
 
 
 def compiled_on_disk(model, cache_key: str) -> bool:
