@@ -254,3 +254,11 @@ def test_ceilings_are_centred_only_where_counts_level_off(tmp_path, monkeypatch)
     assert 0 < len(ceil) < len(centred)
     model = m.build_model()
     assert model["logr_centred"].type.shape == (len(centred),) and model["logitc_centred"].type.shape == (len(ceil),)
+    # 60 technologies with data: past LOW_RANK_MAX_TECHS, the diagonal mass matrix (low rank costs more per step there)
+    assert m.nutpie_options == {}
+
+
+def test_small_registries_sample_with_a_low_rank_mass_matrix(real):
+    m, _ = real
+    assert len(m.inputs["techs"]) - len(m.inputs["no_data_techs"]) <= ad.LOW_RANK_MAX_TECHS
+    assert m.nutpie_options == {"low_rank_modified_mass_matrix": True}
