@@ -237,7 +237,9 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
 
 def run_size(K: int, a) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"scale{K}-"))
-    env = {**os.environ, "FORECAST_HOME": str(tmp / "home"), "PYTENSOR_FLAGS": f"compiledir={tmp}/pytensor",
+    # base_compiledir, not compiledir: PyTensor keeps its numba cache (the compiled models) in <base_compiledir>/numba,
+    # so with compiledir alone every size after the first run of a graph loaded it from the user's cache
+    env = {**os.environ, "FORECAST_HOME": str(tmp / "home"), "PYTENSOR_FLAGS": f"base_compiledir={tmp}/pytensor",
            "NUMBA_CACHE_DIR": str(tmp / "numba"), "PYTHONWARNINGS": "ignore"}
     out = tmp / "result.json"
     log = tmp / "child.log"
