@@ -13,6 +13,8 @@ from typing import Iterator
 
 import pandas as pd
 
+from . import interrupts
+
 
 def sha256_file(path: str | Path) -> str:
     h = hashlib.sha256()
@@ -35,22 +37,31 @@ def hash_files(paths) -> str:
     return h.hexdigest()
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write to a temp file in the same directory, fsync, then rename over the target."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+@contextlib.contextmanager
+def _temp_beside(path: Path, suffix: str) -> Iterator[tuple[int, str]]:
+    """Yield (fd, name) of a temp file beside `path`; renamed over `path` on success (unless the command was
+    interrupted), deleted on any failure."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; curated files are meant to be world-readable
+        yield fd, tmp
+        interrupts.check()
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write to a temp file in the same directory, fsync, then rename over the target."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _temp_beside(path, ".tmp") as (fd, tmp):
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; curated files are meant to be world-readable
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -88,6 +99,7 @@ def atomic_directory(final: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     try:
         yield tmp
+        interrupts.check()
         if final.exists():
             old = final.with_name(f".{final.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -107,6 +119,7 @@ def point_symlink(link: str | Path, target_name: str) -> None:
     tmp = link.with_name(f".{link.name}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
+    interrupts.check()
     os.symlink(target_name, tmp)
     os.replace(tmp, link)
 
@@ -114,15 +127,9 @@ def point_symlink(link: str | Path, target_name: str) -> None:
 def save_idata(idata, path: str | Path) -> None:
     """Save InferenceData as netCDF via a temp file + rename."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".nc", dir=path.parent)
-    os.close(fd)
-    try:
+    with _temp_beside(path, ".nc") as (fd, tmp):
+        os.close(fd)
         idata.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def load_idata(path: str | Path):

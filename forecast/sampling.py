@@ -15,6 +15,7 @@ import threading
 import time
 
 from . import diagnostics as diag
+from . import interrupts
 from .config import SAMPLERS, RunConfig
 from .errors import SamplingError
 
@@ -183,6 +184,7 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
                                   compute_convergence_checks=False)
     except Exception as exc:  # sampler crashes surface as one typed error
         raise SamplingError(f"{name}: sampling failed: {exc}") from exc
+    interrupts.check()  # an interrupt the sampler swallowed (forecast serve: see forecast/interrupts.py)
     if "posterior" not in idata.groups() or idata.posterior.sizes.get("draw", 0) < draws:
         # nutpie answers Ctrl-C by returning the draws so far: never let a partial posterior into a run
         raise KeyboardInterrupt(f"{name}: sampling interrupted")

@@ -29,6 +29,7 @@ import threading
 import time
 from pathlib import Path
 
+from . import interrupts
 from .config import code_fingerprint
 
 ENV_SOCKET = "FORECAST_SERVER_SOCKET"
@@ -238,9 +239,11 @@ class _Server:
             with guard:
                 if not done.is_set():
                     self.interrupted = True
+                    interrupts.request()  # kept too: Python may drop the raised exception (forecast/interrupts.py)
                     _thread.interrupt_main()
 
         self.interrupted = False
+        interrupts.clear()
         saved_fds = [os.dup(i) for i in (0, 1, 2)]
         saved_env = {k: v for k, v in os.environ.items() if k.startswith("FORECAST_")}
         saved_cwd = os.getcwd()
@@ -276,6 +279,7 @@ class _Server:
             rc = 130
         finally:
             done.set()
+            interrupts.clear()
             for s, lb in zip((sys.stdout, sys.stderr), buffering):
                 with contextlib.suppress(OSError, ValueError):
                     s.flush()

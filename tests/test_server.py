@@ -129,3 +129,23 @@ def test_no_server_means_a_local_run(tmp_path):
     env["FORECAST_SERVER_SOCKET"] = str(tmp_path / "stale.sock")
     got = subprocess.run([sys.executable, "-m", "forecast", "history"], env=env, capture_output=True, text=True, timeout=120)
     assert got.returncode == 0 and "server" not in got.stderr
+
+
+def test_a_kept_interrupt_stops_every_write(tmp_path):
+    """An interrupt requested for the running command (and possibly swallowed where it was raised) still stops
+    the command at its next commit point, leaving nothing behind; cleared, writes go through."""
+    from forecast import interrupts, io
+    interrupts.request()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            io.atomic_write_text(tmp_path / "a.txt", "x")
+        with pytest.raises(KeyboardInterrupt):
+            with io.atomic_directory(tmp_path / "run") as d:
+                (d / "f").write_text("x")
+        with pytest.raises(KeyboardInterrupt):
+            io.point_symlink(tmp_path / "latest", "run")
+    finally:
+        interrupts.clear()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    io.atomic_write_text(tmp_path / "a.txt", "x")
+    assert (tmp_path / "a.txt").read_text() == "x"
