@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import queue
+import signal
 import socket
 import struct
 import sys
@@ -244,6 +245,11 @@ class _Server:
 
         self.interrupted = False
         interrupts.clear()
+        # `interrupt_main` does nothing while SIGINT is ignored, as it is in a server started in the background by
+        # a script (`forecast serve &`); the forwarded Ctrl-C needs Python's handler while a command runs
+        saved_sigint = signal.getsignal(signal.SIGINT)
+        if saved_sigint in (signal.SIG_IGN, signal.SIG_DFL):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         saved_fds = [os.dup(i) for i in (0, 1, 2)]
         saved_env = {k: v for k, v in os.environ.items() if k.startswith("FORECAST_")}
         saved_cwd = os.getcwd()
@@ -280,6 +286,8 @@ class _Server:
         finally:
             done.set()
             interrupts.clear()
+            if saved_sigint is not None:
+                signal.signal(signal.SIGINT, saved_sigint)
             for s, lb in zip((sys.stdout, sys.stderr), buffering):
                 with contextlib.suppress(OSError, ValueError):
                     s.flush()

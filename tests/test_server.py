@@ -37,8 +37,10 @@ def served(tmp_path_factory):
     shutil.copytree(config.project_root() / "priors", home / "priors")
     sock = Path(tmp_path_factory.mktemp("sock")) / "s.sock"
     log = open(home / "serve.log", "w")
+    # started with SIGINT ignored, as `forecast serve &` in a script is: forwarded interrupts must still work
     proc = subprocess.Popen([sys.executable, "-m", "forecast", "serve", "--socket", str(sock), "--idle-minutes", "30"],
-                            env=_env(home, sock, False), cwd=home, stdout=log, stderr=subprocess.STDOUT)
+                            env=_env(home, sock, False), cwd=home, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     for _ in range(600):
         if server.request("status", sock, timeout=1.0) is not None:
             break
@@ -100,8 +102,10 @@ def test_ctrl_c_in_the_caller_interrupts_the_served_command(served):
     home, sock, _ = served
     before = server.request("status", sock)["commands"]
     out = home / "interrupted"
+    # the caller as a terminal starts it (SIGINT not inherited as ignored, e.g. from a test run started with `&`)
     caller = subprocess.Popen([sys.executable, "-m", "forecast", *RUN[:-3], "--draws", "200000", "--out", str(out)],
-                              env=_env(home, sock, True), cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              env=_env(home, sock, True), cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for _ in range(600):
         st = server.request("status", sock)
         if st["busy"] is not None:
