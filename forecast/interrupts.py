@@ -1,10 +1,10 @@
 """A caller's Ctrl-C that must not get lost.
 
-`forecast serve` raises a caller's Ctrl-C in its main thread with `_thread.interrupt_main`. Python drops an
-exception raised while it runs a finaliser or a callback it cannot propagate from ("Exception ignored in …"), so
-that interrupt can vanish and the command finish as if nothing happened (seen once in the test suite: exit 0).
-The request is therefore also kept here, and every commit point (each atomic write, the end of each sampling)
-checks it: an interrupted command writes nothing even when the raised exception was swallowed."""
+`forecast serve` raises a caller's Ctrl-C in its main thread with `_thread.interrupt_main`. That exception can
+vanish: `interrupt_main` does nothing while SIGINT is ignored (the server installs Python's handler while a
+command runs for that reason), Python drops an exception raised inside a finaliser ("Exception ignored in …"),
+and nutpie turns an interrupt into an early return. The request is therefore also kept here, and every commit
+point (each atomic write, the end of each sampling) checks it: an interrupted command writes nothing."""
 from __future__ import annotations
 
 import threading
