@@ -22,8 +22,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
 
-    from forecast.config import RunConfig
-    from forecast.runs import build_models, fit_all
+    from forecast.core.config import RunConfig
+    from forecast.models.registry import build_models
+    from forecast.pipeline.schedule import fit_all
 
     cfg = RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune, sampler=a.sampler, quiet=True)
     models = build_models([a.model], cfg)

@@ -98,8 +98,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=None)
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    from forecast.models import REGISTRY
-    from forecast.runs import versions
+    from forecast.models.registry import REGISTRY
+    from forecast.pipeline.store import versions
     models = a.models or list(REGISTRY)
     draws, chains = (300, 2) if a.quick else (1000, 4)
     fit_rows = fits(models, draws, chains)

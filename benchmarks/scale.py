@@ -71,9 +71,9 @@ def synthetic_world(K: int, home: Path, seed: int) -> dict:
     import pandas as pd
     import yaml
 
-    from forecast.models.adoption import logistic, years_since
-    from forecast.priors import load_priors
-    from forecast.technologies import load_technologies
+    from forecast.core.timeutil import logistic, years_since
+    from forecast.data.priors import load_priors
+    from forecast.data.technologies import load_technologies
 
     (home / "priors").mkdir(parents=True)
     (home / "data").mkdir()
@@ -165,20 +165,21 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
     t_import = time.perf_counter()
-    from forecast.config import RunConfig
+    from forecast.core.config import RunConfig
     from forecast.models.convergence import Convergence  # noqa: F401  (import cost counted here, not in the fit)
-    from forecast.runs import build_models, fit_all
+    from forecast.models.registry import build_models
+    from forecast.pipeline.schedule import fit_all
     import nutpie, pymc  # noqa: E401,F401
     t_world = time.perf_counter()
     truth = synthetic_world(K, home, seed)
     t_build = time.perf_counter()
     cfg = RunConfig(seed=seed, chains=chains, draws=draws, tune=tune, sampler="nutpie", quiet=True)
     models = build_models(["convergence"], cfg, home / "data")
-    # compile adoption through forecast.sampling's own in-process cache (the same entry `fit` uses), timed and
+    # compile adoption through forecast.inference.sampling's own in-process cache (the same entry `fit` uses), timed and
     # marked on disk, so a size that is stopped by --timeout still reports its compile time
-    from forecast.sampling import _nutpie_compiled
+    from forecast.inference.sampling import nutpie_compiled
     t_c = time.perf_counter()
-    compiled, _ = _nutpie_compiled(models["adoption"].build_model(), "adoption")
+    compiled, _ = nutpie_compiled(models["adoption"].build_model(), "adoption")
     compile_adoption = time.perf_counter() - t_c
     # cost of one logp + gradient evaluation: the compiled C callback nutpie calls per leapfrog, at the origin
     import ctypes
@@ -219,7 +220,7 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
                        "t0_abs_err_median_y": float(np.median(np.abs(np.median(ad.draws("t0"), axis=0) - truth["t0"]))),
                        "standardization": coverage(cv.draws("standardization"), truth["standardization"]),
                        "controversy": coverage(cv.draws("controversy"), truth["controversy"])}
-    from forecast.models.adoption import logistic, years_since
+    from forecast.core.timeutil import logistic, years_since
     import pandas as pd
     when = pd.DatetimeIndex([pd.Timestamp(C_DATE)])
     tc = years_since(when, ad.inputs["ref_date"])[0]
@@ -340,7 +341,7 @@ def write_figure(recs: list[dict], path: Path) -> None:
 
 
 def write_results(recs: list[dict], a, path: Path) -> None:
-    from forecast.runs import versions
+    from forecast.pipeline.store import versions
 
     stopped = [r for r in recs if r["status"] == "timeout"]
     allrecs, recs = recs, [r for r in recs if r["status"] == "done"]
@@ -386,7 +387,7 @@ def write_results(recs: list[dict], a, path: Path) -> None:
     for r in stopped:
         L.append(f"| {r['K']} | {r['K'] * QUARTERS} | — | > {r['process_wall_s']:.0f} (stopped) | {r['cpu_s']:.0f} | > {r['process_wall_s'] - r.get('sampling_started_at_child_s', 0):.0f} | "
                  f"{r.get('compile_adoption_s', float('nan')):.1f} | {r.get('grad_us', float('nan')):.0f} | not finished | — | ≥ {r['peak_rss_mb']:.0f} | — | — | — | — | — | — | — | — |")
-    L += ["", "Adoption compile = `nutpie.compile_pymc_model` through `forecast.sampling`'s cache, timed before `fit_all` (whose own "
+    L += ["", "Adoption compile = `nutpie.compile_pymc_model` through `forecast.inference.sampling`'s cache, timed before `fit_all` (whose own "
           "compile then shows as cached).", ""]
     L += ["", "Per model and size (seconds from `fit_all`: compile, sampling, total incl. diagnostics; R-hat / ESS over the monitored free "
           "parameters; gate = R-hat ≤ 1.01, ESS ≥ 400, 0 divergences):", "",

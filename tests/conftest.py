@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from forecast.config import GateThresholds, RunConfig
+from forecast.core.config import GateThresholds, RunConfig
 
 # commands in tests run in the test process, never in a `forecast serve` a developer left running
 os.environ["FORECAST_SERVER"] = "off"
@@ -23,7 +23,7 @@ def small_cfg() -> RunConfig:
 @pytest.fixture(scope="session")
 def fitted(small_cfg):
     """fitted(name) -> a model fitted on the repo's data, cached for the session."""
-    from forecast.runs import build_models
+    from forecast.models.registry import build_models
 
     cache: dict = {}
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from forecast import config
-from forecast.errors import DataValidationError
-from forecast.schema import read_csv, validate
-from forecast.tables import ADOPTION_OBSERVATIONS, load_table
+from forecast.core import config
+from forecast.core.errors import DataValidationError
+from forecast.data.schema import read_csv, validate
+from forecast.data.tables import ADOPTION_OBSERVATIONS, load_table
 
 PRIOR_COMPONENTS = ("standardization", "controversy", "maturity")
 

@@ -5,12 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.config import RunConfig
-from forecast.errors import DataValidationError, PriorSpecError
-from forecast.models.adoption import Adoption, elicited_sd, logistic, logit, share_curve, years_since
-from forecast.priors import load_priors
-from forecast.tables import load_table
-from forecast.technologies import load_technologies, parse_technologies
+from forecast.core.config import RunConfig
+from forecast.core.errors import DataValidationError, PriorSpecError
+from forecast.core.timeutil import logistic, logit, years_since
+from forecast.models.adoption import Adoption, elicited_sd, share_curve
+from forecast.data.priors import load_priors
+from forecast.data.tables import load_table
+from forecast.data.technologies import load_technologies, parse_technologies
+from forecast.report.figures import model_figures
 
 
 # ---------------------------------------------------------------- maths (no sampling)
@@ -98,7 +100,7 @@ def test_small_fit(fitted):
     rows = m.summary()
     assert any("seed check" in r["quantity"] for r in rows)
     assert any("counted data" in r["note"] for r in rows)
-    figs = m.figures()
+    figs = model_figures(m)
     assert "adoption_architecture" in figs
 
 

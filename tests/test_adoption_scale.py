@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from forecast.config import RunConfig
+from forecast.core.config import RunConfig
 from forecast.models import adoption as ad
-from forecast.runs import build_models
-from forecast.sbc import observed_data_names, scalar_parameters
+from forecast.models.registry import build_models
+from forecast.inference.prior_predictive import observed_data_names, scalar_parameters
 
 
 def _per_count_logp(lc, r, t0, off, phi, tech, frame, t, n, k):
@@ -129,7 +129,7 @@ def test_sbc_draw_uses_the_generative_path(real):
 
 @pytest.mark.slow
 def test_sbc_small_run(tmp_path):
-    from forecast.sbc import run_sbc
+    from forecast.calibration.sbc import run_sbc
     _, summary = run_sbc("adoption", 8, RunConfig(seed=3, chains=2, draws=300, tune=300), out_dir=tmp_path)
     ranked = set(summary["parameter"])
     assert {"logr_tech_sd", "t0_tech_sd", "logitc_tech_sd", "concentration", "eco_sigma"} <= ranked
@@ -144,7 +144,7 @@ def _graph_key(model) -> str:
     from pymc.initial_point import make_initial_point_fn
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
 
-    from forecast.numba_kernels import register
+    from forecast.inference.kernels import register
     register()
     ipf = make_initial_point_fn(model=model, return_transformed=True)
     fn = _make_functions(model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=ipf)[2]
@@ -156,10 +156,10 @@ def test_one_more_count_keeps_the_compiled_graph():
     count in a technology's evidence frame, and a count on a named list all keep every shape (data change only)."""
     import datetime as dt
 
-    from forecast import evidence as ev
-    from forecast.models import REGISTRY
-    from forecast.priors import load_priors
-    from forecast.tables import load_table
+    from forecast.data import evidence as ev
+    from forecast.models.registry import REGISTRY
+    from forecast.data.priors import load_priors
+    from forecast.data.tables import load_table
 
     base = {"adoption_observations": load_table("adoption_observations")}
     today = dt.date(2026, 11, 26)
@@ -181,10 +181,10 @@ def test_one_more_count_keeps_the_compiled_graph():
 
 
 def test_a_second_count_for_the_same_frame_and_period_is_rejected():
-    from forecast.errors import DataValidationError
-    from forecast.models import REGISTRY
-    from forecast.priors import load_priors
-    from forecast.tables import load_table
+    from forecast.core.errors import DataValidationError
+    from forecast.models.registry import REGISTRY
+    from forecast.data.priors import load_priors
+    from forecast.data.tables import load_table
     f = load_table("adoption_observations")
     # the table's key (technology, kind, series, period_start) differs, the period's midpoint does not
     dup = f[f["kind"] == "count"].iloc[[0]].copy()
@@ -241,7 +241,7 @@ def test_counted_technologies_without_adopters_sample_t0_directly():
 def test_ceilings_are_centred_only_where_counts_level_off(tmp_path, monkeypatch):
     """Many well-measured technologies (synthetic, 60): r is centred for all of them, the ceiling only for those
     whose counts reach their plateau."""
-    from forecast import config
+    from forecast.core import config
     monkeypatch.syspath_prepend(str(config.project_root() / "benchmarks"))
     import scale
     scale.synthetic_world(60, tmp_path, seed=5)

@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import backtest as bt
-from forecast.config import RunConfig
+from forecast.calibration import backtest as bt
+from forecast.core.config import RunConfig
 
 SMALL = RunConfig(seed=1, chains=2, draws=300, tune=300, quiet=True)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from forecast import config
-from forecast.errors import DataValidationError
-from forecast.schema import read_csv, validate
-from forecast.tables import BENCHMARKS, load_table
+from forecast.core import config
+from forecast.core.errors import DataValidationError
+from forecast.data.schema import read_csv, validate
+from forecast.data.tables import BENCHMARKS, load_table
 
 SOURCES = ("epoch_open_models", "obsscaling", "open_llm_leaderboard_v1", "open_llm_leaderboard_v2")
 LEADERBOARD = ("open_llm_leaderboard_v1", "open_llm_leaderboard_v2")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from forecast import cli, config
+from forecast.app import cli
+from forecast.core import config
 
 SMALL = ["--chains", "2", "--draws", "300", "--tune", "300", "--seed", "1234", "--quiet"]
 SPINE = ["--models", "scaling_law", "compute_trend"]
@@ -83,8 +84,8 @@ def test_bad_prior_reports_file_and_key(tmp_path, monkeypatch, capsys):
 
 
 def test_failed_fit_keeps_last_good_run(run_dir, monkeypatch):
-    from forecast import sampling
-    from forecast.errors import SamplingError
+    from forecast.inference import sampling
+    from forecast.core.errors import SamplingError
 
     good = (run_dir / "latest").resolve()
 

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 
-from forecast import config
+from forecast.core import config
 
 RUN = ["run", "--models", "market", "--chains", "2", "--draws", "100", "--tune", "100", "--seed", "3", "--quiet"]
 

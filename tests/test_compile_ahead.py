@@ -1,4 +1,4 @@
-"""Compiling the next model while the current one samples (`runs.fit_all`): same draws, errors surface, order respected."""
+"""Compiling the next model while the current one samples (`schedule.fit_all`): same draws, errors surface, order respected."""
 from __future__ import annotations
 
 import threading
@@ -7,9 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from forecast import runs
-from forecast.config import RunConfig
-from forecast.errors import PriorSpecError
+from forecast.models import registry
+from forecast.pipeline import schedule
+from forecast.core.config import RunConfig
+from forecast.core.errors import PriorSpecError
 
 
 class _Fake:
@@ -29,7 +30,7 @@ def test_models_compile_in_worker_after_their_requirements():
     names = ["a", "b", "c", "d"]
     reqs = {"a": (), "b": (), "c": ("a",), "d": ("c",)}
     models = {n: _Fake(n, reqs[n], log, fitted) for n in names}
-    with runs._CompileAhead(models, names, RunConfig()) as ahead:
+    with schedule._CompileAhead(models, names, RunConfig()) as ahead:
         for n in names:
             ahead.wait(n)
             time.sleep(0.01)
@@ -41,7 +42,7 @@ def test_models_compile_in_worker_after_their_requirements():
 
 
 def test_cold_models_compile_in_worker_processes_first(monkeypatch):
-    import forecast.compile_worker as cw
+    import forecast.inference.compile_worker as cw
     calls = []
 
     def fake_worker(model, started):
@@ -54,7 +55,7 @@ def test_cold_models_compile_in_worker_processes_first(monkeypatch):
     log = []
     models = {"a": _Fake("a", (), log, set(), on_disk=False), "b": _Fake("b", (), log, set(), on_disk=False),
               "c": _Fake("c", (), log, set()), "d": _Fake("d", ("c",), log, set(), on_disk=False)}
-    with runs._CompileAhead(models, list(models), RunConfig()) as ahead:
+    with schedule._CompileAhead(models, list(models), RunConfig()) as ahead:
         for n in models:
             ahead.wait(n)
             ahead.fitted(n)
@@ -63,7 +64,7 @@ def test_cold_models_compile_in_worker_processes_first(monkeypatch):
     assert [e[0] for e in log] == ["a", "b", "c", "d"]
     monkeypatch.setenv("FORECAST_COMPILE_WORKERS", "0")
     calls.clear()
-    with runs._CompileAhead(models, list(models), RunConfig()) as ahead:
+    with schedule._CompileAhead(models, list(models), RunConfig()) as ahead:
         for n in models:
             ahead.wait(n)
             ahead.fitted(n)
@@ -73,15 +74,15 @@ def test_cold_models_compile_in_worker_processes_first(monkeypatch):
 def test_no_worker_for_pymc_sampler():
     log = []
     models = {"a": _Fake("a", (), log, set())}
-    with runs._CompileAhead(models, ["a"], RunConfig(sampler="pymc")) as ahead:
+    with schedule._CompileAhead(models, ["a"], RunConfig(sampler="pymc")) as ahead:
         ahead.wait("a")
     assert log == [] and ahead.pool is None
 
 
 def test_pipelined_fit_gives_the_same_draws(fitted, small_cfg):
     ref = fitted("scaling_law")  # fitted directly, no worker
-    models = runs.build_models(["scaling_law", "compute_trend"], small_cfg)
-    timings = runs.fit_all(models, small_cfg, say=lambda m: None)
+    models = registry.build_models(["scaling_law", "compute_trend"], small_cfg)
+    timings = schedule.fit_all(models, small_cfg, say=lambda m: None)
     for v in ("alpha", "beta"):
         np.testing.assert_array_equal(models["scaling_law"].idata.posterior[v].values, ref.idata.posterior[v].values)
     assert set(timings) == {"scaling_law", "compute_trend"}
@@ -90,27 +91,27 @@ def test_pipelined_fit_gives_the_same_draws(fitted, small_cfg):
 
 
 def test_worker_error_is_raised_typed(small_cfg, monkeypatch):
-    models = runs.build_models(["scaling_law", "compute_trend"], small_cfg)
+    models = registry.build_models(["scaling_law", "compute_trend"], small_cfg)
 
     def bad_build(**kw):
         raise PriorSpecError("bad prior", file="priors/compute_trend.yaml", key="sigma")
 
     monkeypatch.setattr(models["compute_trend"], "build_model", bad_build)
     with pytest.raises(PriorSpecError, match="bad prior"):
-        runs.fit_all(models, small_cfg, say=lambda m: None)
+        schedule.fit_all(models, small_cfg, say=lambda m: None)
 
 
 def test_fit_order_longest_sampling_first_after_requirements():
     req = {"a": (), "b": (), "c": ("a",), "d": ()}
-    assert runs.fit_order(list(req), req) == ["a", "b", "c", "d"]  # no timings: registry order
-    assert runs.fit_order(list(req), req, {"d": 30.0, "c": 50.0, "a": 1.0}) == ["d", "a", "c", "b"]
-    assert runs.fit_order(["c", "d"], req, {"c": 5.0}) == ["c", "d"]  # a requirement outside the list is not waited for
+    assert schedule.fit_order(list(req), req) == ["a", "b", "c", "d"]  # no timings: registry order
+    assert schedule.fit_order(list(req), req, {"d": 30.0, "c": 50.0, "a": 1.0}) == ["d", "a", "c", "b"]
+    assert schedule.fit_order(["c", "d"], req, {"c": 5.0}) == ["c", "d"]  # a requirement outside the list is not waited for
 
 
 def test_last_sample_seconds_reads_latest_manifest(tmp_path):
-    assert runs.last_sample_seconds(tmp_path) == {}
+    assert schedule.last_sample_seconds(tmp_path) == {}
     (tmp_path / "latest").mkdir()
     (tmp_path / "latest" / "manifest.json").write_text('{"timings": {"a": {"sample_s": 3.5}, "b": {"reused_from": "x"}}}')
-    assert runs.last_sample_seconds(tmp_path) == {"a": 3.5}
+    assert schedule.last_sample_seconds(tmp_path) == {"a": 3.5}
     (tmp_path / "latest" / "manifest.json").write_text("{not json")
-    assert runs.last_sample_seconds(tmp_path) == {}
+    assert schedule.last_sample_seconds(tmp_path) == {}

@@ -32,7 +32,7 @@ _model = _ns["_model"]
 def both():
     import nutpie
 
-    from forecast.compile_cache import compile_model
+    from forecast.inference.compile_cache import compile_model
     return compile_model(_model()), nutpie.compile_pymc_model(_model(), backend="numba")
 
 
@@ -66,7 +66,7 @@ def test_second_process_loads_callbacks_from_disk(both, tmp_path):
         "cc.CFunc._compile_uncached = lambda self: (calls.append(self._pyfunc.__name__), orig(self))[1]\n"
         f"sys.path.insert(0, {str(tmp_path)!r})\n"
         "from model_def import _model\n"
-        "from forecast.compile_cache import compile_model\n"
+        "from forecast.inference.compile_cache import compile_model\n"
         "compile_model(_model())\n"
         "print('UNCACHED', calls)\n")
     (tmp_path / "model_def.py").write_text(MODEL_SRC)
@@ -77,13 +77,13 @@ def test_second_process_loads_callbacks_from_disk(both, tmp_path):
 
 KEY_SCRIPT = """
 import sys
-from forecast.numba_kernels import register
+from forecast.inference.kernels import register
 register()
 from nutpie.compile_pymc import _make_functions
 from pymc.initial_point import make_initial_point_fn
 from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
-from forecast.config import RunConfig
-from forecast.runs import build_models
+from forecast.core.config import RunConfig
+from forecast.models.registry import build_models
 model = build_models(["hardware"], RunConfig(seed=1), evidence=False)["hardware"].build_model()
 ipf = make_initial_point_fn(model=model, return_transformed=True)
 fn = _make_functions(model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=ipf)[2]
@@ -107,7 +107,7 @@ def test_cache_saves_wait_for_the_lock_of_another_writer(tmp_path):
 
     from numba.core import caching
 
-    from forecast.compile_cache import serialize_cache_saves
+    from forecast.inference.compile_cache import serialize_cache_saves
     serialize_cache_saves()
     serialize_cache_saves()  # idempotent: one lock layer
     cache = caching.IndexDataCacheFile(str(tmp_path), "fn-test", source_stamp=(1.0, 10))

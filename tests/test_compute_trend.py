@@ -3,9 +3,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.milestones import month_grid
-from forecast.models.compute_trend import ComputeTrend, decimal_year, frontier_mask
-from forecast.tables import load_table
+from forecast.core.timeutil import month_grid
+from forecast.core.timeutil import decimal_year
+from forecast.models.compute_trend import ComputeTrend, frontier_mask
+from forecast.data.tables import load_table
 
 
 def test_frontier_mask_by_hand():

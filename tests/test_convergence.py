@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.config import RunConfig
+from forecast.core.config import RunConfig
 from forecast.models.convergence import Convergence
-from forecast.priors import load_priors
-from forecast.tables import load_table
-from forecast.technologies import convergence_degree, level_index, load_levels
+from forecast.data.priors import load_priors
+from forecast.data.tables import load_table
+from forecast.data.technologies import convergence_degree, level_index, load_levels
+from forecast.report.figures import model_figures
 
 
 @pytest.fixture(scope="module")
@@ -66,5 +67,5 @@ def test_small_fit(fitted):
     assert np.array_equal(m.pair_index(100, 600), m.pair_index(100, 600))
     rows = m.summary()
     assert any("most probable level" in r["quantity"] for r in rows)
-    figs = m.figures()
+    figs = model_figures(m)
     assert set(figs) == {"convergence_fans", "convergence_levels"}

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecast.errors import DataValidationError
-from forecast.schema import read_csv, validate
-from forecast.tables import ADOPTION_OBSERVATIONS, MODELS, SCALING_RUNS, TABLES, load_table
+from forecast.core.errors import DataValidationError
+from forecast.data.schema import read_csv, validate
+from forecast.data.tables import ADOPTION_OBSERVATIONS, MODELS, SCALING_RUNS, TABLES, load_table
 
 REPO = Path(__file__).resolve().parents[1]
 REPO_DATA = REPO / "data"
@@ -256,7 +256,7 @@ def test_committed_models_validate():
 def test_build_all_reproduces_committed_tables(tmp_path):
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not present at {SHARED_DATA}")
-    from forecast.databuild import build_all
+    from forecast.data.build import build_all
 
     built = build_all(SHARED_DATA, out_dir=tmp_path, only=["scaling_runs", "models"])
     assert set(built) == {"scaling_runs", "models"}

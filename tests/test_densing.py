@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.config import RunConfig
-from forecast.milestones import month_grid
+from forecast.core.config import RunConfig
+from forecast.core.timeutil import month_grid
 from forecast.models.densing import (Densing, al_unit_b, capability_curve, doubling_months, inverse_curve,
                                      log_density)
-from forecast.tables import load_table
+from forecast.data.tables import load_table
+from forecast.report.figures import model_figures
 
 
 def test_curve_by_hand():
@@ -70,7 +71,7 @@ def test_small_fit_static_and_paths(fitted):
     assert m.observed_passage("open_model_score", {"benchmark": "mmlu", "score": 0.5, "max_active_params": 1e10}) is not None
     rows = m.summary()
     assert rows[0]["seed_claim"].startswith("3.5 months")
-    assert set(m.figures()) == {"densing_density", "densing_doubling"}
+    assert set(model_figures(m)) == {"densing_density", "densing_doubling"}
 
 
 @pytest.mark.slow

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from scipy import integrate
 
-from forecast.config import RunConfig
-from forecast.errors import RunError
-from forecast.models.compute_trend import decimal_year
+from forecast.core.config import RunConfig
+from forecast.core.errors import RunError
+from forecast.core.timeutil import decimal_year
 from forecast.models.densing import TYP, Densing, al_unit_b, capability_curve, smoothed_al_noise
-from forecast.tables import load_table
+from forecast.data.tables import load_table
 
 ORIGIN = "2024-01-01"
 
@@ -179,7 +179,7 @@ def test_simulator_matches_likelihood_graph(frames, q):
 
 @pytest.mark.slow
 def test_backtest_one_origin_densing():
-    from forecast import backtest as bt
+    from forecast.calibration import backtest as bt
     origin = "2024-07-01"
     res = bt.backtest_origin(origin, ["densing"], RunConfig(seed=1, chains=2, draws=300, tune=300, quiet=True))
     assert len(res) and (pd.to_datetime(res["date"]) >= pd.Timestamp(origin)).all()
@@ -196,7 +196,7 @@ def test_backtest_one_origin_densing():
 
 @pytest.mark.slow
 def test_sbc_densing_small(tmp_path):
-    from forecast.sbc import run_sbc
+    from forecast.calibration.sbc import run_sbc
     path, summary = run_sbc("densing", 8, RunConfig(seed=3, chains=2, draws=300, tune=300), out_dir=tmp_path)
     assert (path / "ranks.png").exists()
     assert set(summary["parameter"]) == {"log_T", "tau_r", "delta_break"} and (summary["sims"] == 8).all()

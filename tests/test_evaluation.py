@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecast import evaluation as ev
+from forecast.evaluation import scoring as ev
 
 
 def test_crps_normal_closed_form():

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import evidence as ev
-from forecast.errors import EvidenceError
-from forecast.milestones import brier, log_score
+from forecast.data import evidence as ev
+from forecast.core.errors import EvidenceError
+from forecast.evaluation.milestones import brier, log_score
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -74,7 +74,7 @@ def test_killed_writer_cannot_corrupt_the_log(tmp_path):
     script = textwrap.dedent(f"""
         import os, time, datetime as dt
         from pathlib import Path
-        from forecast import evidence as ev
+        from forecast.data import evidence as ev
         real = os.replace
         def slow(src, dst):
             Path(r"{tmp_path}/writing").write_text("1")
@@ -99,7 +99,7 @@ def test_concurrent_appends_keep_every_row(tmp_path):
     script = textwrap.dedent(f"""
         import sys, datetime as dt
         from pathlib import Path
-        from forecast import evidence as ev
+        from forecast.data import evidence as ev
         k = int(sys.argv[1])
         for i in range(5):
             ev.append(ev.make_row("count", observed_date="2026-06-30", source=f"s{{k}}-{{i}}", technology="moe", k=k, n=50,
@@ -112,7 +112,7 @@ def test_concurrent_appends_keep_every_row(tmp_path):
 
 
 def test_apply_to_frames_merges_counts_and_releases():
-    from forecast.tables import load_table
+    from forecast.data.tables import load_table
     rows = pd.DataFrame([_count(), ev.make_row("release", observed_date="2026-10-01", source="press release",
                                                model="Hypothetical-1", organization="Lab", training_compute=2e27, today=TODAY)])
     rows["id"] = ["ev-1", "ev-2"]
@@ -139,7 +139,7 @@ def test_scores_by_hand():
 def test_count_series_joins_a_known_frame_and_old_logs_still_load(tmp_path):
     """A count names the list it was made on (that frame, no new offset) or joins one 'evidence' frame per
     technology; a log written before the column existed loads, and its rows keep their content hash."""
-    from forecast.tables import load_table
+    from forecast.data.tables import load_table
     named = _count(series="hf_open_llm_architectures", observed_date="2026-06-30")
     plain = _count()
     assert named["series"] == "hf_open_llm_architectures" and plain["series"] is None

@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from forecast.errors import DataValidationError, PriorSpecError
+from forecast.core.errors import DataValidationError, PriorSpecError
 from forecast.models.hardware import Hardware
-from forecast.schema import read_csv
-from forecast.tables import HARDWARE, load_table, table_path
+from forecast.data.schema import read_csv
+from forecast.data.tables import HARDWARE, load_table, table_path
+from forecast.report.figures import model_figures
 
 
 def test_table_loads():
@@ -84,4 +85,4 @@ def test_small_fit_static_and_summary(fitted):
         m.static("growth_at_least", {"series": "watts", "per_year": 0.1})
     rows = m.summary()
     assert any("43%" in r["seed_claim"] and "P(≥" in r["note"] for r in rows)
-    assert set(m.figures()) == {"hardware_flops", "hardware_price_performance", "hardware_growth"}
+    assert set(model_figures(m)) == {"hardware_flops", "hardware_price_performance", "hardware_growth"}

@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from forecast.milestones import month_grid
+from forecast.core.timeutil import month_grid
 from forecast.models.market import Market, _log_mean, normalize_org, provider_counts
-from forecast.priors import load_priors
-from forecast.tables import load_table
+from forecast.data.priors import load_priors
+from forecast.data.tables import load_table
+from forecast.report.figures import model_figures
 
 SETTINGS = {"domains": ["Language"], "window_months": 12, "rule": "relative", "oom": 1.0, "frontier_at": "release",
             "absolute_flop": 1e25, "org_aliases": [["^(google|deepmind)", "Google"]]}
@@ -94,7 +95,7 @@ def test_small_fit_paths_and_summary(fitted):
     rows = m.summary()
     assert any(r["quantity"].startswith("P(3-5 providers on 2027-12-31)") for r in rows)
     assert 0.0 <= m.p_between(3, 5, "2027-12-31", np.random.default_rng(1)) <= 1.0
-    assert set(m.figures()) == {"market_providers"}
+    assert set(model_figures(m)) == {"market_providers"}
 
 
 def test_sensitivity_table(fitted):

@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.errors import MilestoneSpecError
-from forecast.milestones import (evaluate, first_passage_index, load_milestones, month_grid, parse_milestone,
-                                 state_probability, summarize_passage)
+from forecast.core.errors import MilestoneSpecError
+from forecast.core.timeutil import first_passage_index, month_grid
+from forecast.evaluation.milestones import evaluate, load_milestones, parse_milestone, state_probability, summarize_passage
 
 
 def test_first_passage_index():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
-from forecast.numba_kernels import digamma, erfcx, register
+from forecast.inference.kernels import digamma, erfcx, register
 
 
 def test_digamma_matches_scipy():

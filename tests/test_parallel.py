@@ -1,8 +1,8 @@
 """The --jobs executors: parsing, result order, and a real local Dask cluster (no sampling)."""
 import pytest
 
-from forecast.errors import RunError
-from forecast.parallel import map_tasks, parse_jobs
+from forecast.core.errors import RunError
+from forecast.inference.parallel import map_tasks, parse_jobs
 
 
 def _square_plus(x, y):

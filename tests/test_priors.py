@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from forecast import config
-from forecast.errors import PriorSpecError
-from forecast.priors import DISTRIBUTIONS, load_priors, validate_entry
+from forecast.core import config
+from forecast.core.errors import PriorSpecError
+from forecast.data.priors import DISTRIBUTIONS, load_priors, validate_entry
 
 GOOD = {"distribution": "Normal", "params": {"mu": 0.0, "sigma": 1.0}, "source": "x", "rationale": "y"}
 

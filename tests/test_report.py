@@ -11,7 +11,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory, fitted, small_cfg):
-    from forecast.runs import finalize
+    from forecast.pipeline.store import finalize
     models = {n: fitted(n) for n in ("scaling_law", "compute_trend")}
     out = tmp_path_factory.mktemp("rep")
     return finalize(models, small_cfg, {n: {"total_s": 0.0} for n in models}, time.perf_counter(), out_dir=out)
@@ -34,8 +34,8 @@ def test_all_formats_written(report_run):
 
 
 def test_report_rerender_is_fast_and_stable(report_run):
-    from forecast.report import render_all
-    from forecast.runs import load_run
+    from forecast.report.render import render_all
+    from forecast.pipeline.store import load_run
     before = json.loads((report_run.path / "report.json").read_text())
     t0 = time.perf_counter()
     run = load_run(report_run.path)
@@ -49,8 +49,8 @@ def test_report_rerender_is_fast_and_stable(report_run):
 
 
 def test_report_cache_invalidated_by_code_change_and_svg(report_run, monkeypatch):
-    from forecast import report
-    from forecast.runs import load_run
+    from forecast.report import render as report
+    from forecast.pipeline.store import load_run
     run = load_run(report_run.path)
     monkeypatch.setattr(report, "code_fingerprint", lambda: "other code")
     report.render_all(run, run.path, svg=True)
@@ -93,7 +93,7 @@ def test_report_in_headless_chromium(report_run):
 
 
 def test_sections_drawn_in_forked_workers_equal_in_process(report_run, tmp_path, monkeypatch):
-    from forecast import report
+    from forecast.report import render as report
     jobs = [(n, f"k-{n}") for n in report_run.models]
     pids = tmp_path / "pids"
     pids.mkdir()
@@ -119,7 +119,7 @@ def test_sections_drawn_in_forked_workers_equal_in_process(report_run, tmp_path,
 
 
 def test_forked_worker_failure_falls_back(report_run, tmp_path, monkeypatch):
-    from forecast import report
+    from forecast.report import render as report
 
     def boom(job):
         raise RuntimeError("worker died")

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast import config, reweight as rw
+from forecast.core import config
+from forecast.inference import reweight as rw
 
 
 def test_psis_resample_reference_normal():
@@ -84,14 +85,15 @@ def adoption_home(tmp_path_factory, fitted, small_cfg):
     (root / "data" / "evidence" / "evidence.csv").unlink(missing_ok=True)
     mp = pytest.MonkeyPatch()
     mp.setenv("FORECAST_HOME", str(root))
-    from forecast import runs
-    runs.run(["convergence"], small_cfg)
+    from forecast.app import api
+    api.run(["convergence"], small_cfg)
     yield root
     mp.undo()
 
 
 def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
-    from forecast import evidence, runs
+    from forecast.data import evidence
+    from forecast.app import api
     # a count in a list the data never had: a new frame, whose offset comes from a spare (prior-only) slot
     evidence.append(evidence.make_row("count", observed_date="2026-09-30", period_start="2026-07-01", technology="moe",
                                       k=12, n=20, series="newlist", source="test"))
@@ -100,7 +102,7 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
 
     from forecast.models.adoption import Adoption
     with mock.patch.object(Adoption, "build_model", side_effect=AssertionError("reweighting built the PyMC graph")):
-        a, _ = runs.update(parent, small_cfg)  # the monitored variables come from the base fit's diagnostics
+        a, _ = api.update(parent, small_cfg)  # the monitored variables come from the base fit's diagnostics
     man = json.loads((a.path / "manifest.json").read_text())
     assert man["reweighted"] == ["adoption"] and man["refit"] == []
     # convergence reads adoption only in derived quantities: its own posterior is kept, what derives is recomputed
@@ -114,7 +116,7 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
     post = a.models["adoption"].idata.posterior
     assert "moe|newlist" in post["frame_offset"].coords["frame_pair"].values.tolist()
     assert "reweighting" in (a.path / "report.md").read_text()
-    b, _ = runs.update(parent, small_cfg, reweight=False)
+    b, _ = api.update(parent, small_cfg, reweight=False)
     man_b = json.loads((b.path / "manifest.json").read_text())
     assert man_b["refit"] == ["adoption"] and man_b["reweighted"] == []
     ma, mb = (pd.read_json(r.path / "milestones.json").set_index("id") for r in (a, b))
@@ -129,6 +131,6 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
     # the next update still reweights the same base fit (no compounding), now with both rows
     evidence.append(evidence.make_row("count", observed_date="2026-06-30", period_start="2026-04-01", technology="moe",
                                       k=10, n=20, series="newlist", source="test"))
-    c, _ = runs.update(a.path, small_cfg)
+    c, _ = api.update(a.path, small_cfg)
     tc = json.loads((c.path / "manifest.json").read_text())["timings"]["adoption"]
     assert tc.get("method") == "reweighted" and tc["base_run"] == parent.name

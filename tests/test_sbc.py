@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from forecast.sbc import rank_statistic, uniformity_pvalue, verdict
+from forecast.calibration.sbc import rank_statistic, uniformity_pvalue, verdict
 
 
 def test_rank_statistic():
@@ -32,8 +32,8 @@ def test_verdict_table():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["scaling_law", "compute_trend"])
 def test_sbc_small(name, tmp_path):
-    from forecast.config import RunConfig
-    from forecast.sbc import run_sbc
+    from forecast.core.config import RunConfig
+    from forecast.calibration.sbc import run_sbc
     path, summary = run_sbc(name, 20, RunConfig(seed=3, chains=2, draws=300, tune=300), out_dir=tmp_path)
     assert (path / "ranks.png").exists() and len(summary) >= 3
     # 20 sims cannot prove uniformity, but gross miscalibration (all ranks at one end) must not happen
@@ -43,7 +43,7 @@ def test_sbc_small(name, tmp_path):
 def test_vector_parameters_ranked_by_element():
     import pymc as pm
 
-    from forecast.sbc import parameter_values, prior_predictive_draw
+    from forecast.inference.prior_predictive import parameter_values, prior_predictive_draw
     with pm.Model() as m:
         mu = pm.Normal("mu")
         pm.Beta("share", 2.0, 3.0, shape=3)
@@ -62,8 +62,8 @@ def test_vector_parameters_ranked_by_element():
 def test_model_with_potential_is_refused():
     import pymc as pm
 
-    from forecast.errors import RunError
-    from forecast.sbc import prior_predictive_draw
+    from forecast.core.errors import RunError
+    from forecast.inference.prior_predictive import prior_predictive_draw
     with pm.Model() as m:
         mu = pm.Normal("mu")
         pm.Potential("soft", -mu ** 2)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from forecast.config import RunConfig
-from forecast.runs import build_models
-from forecast.sbc import observed_data_names, scalar_parameters
+from forecast.core.config import RunConfig
+from forecast.models.registry import build_models
+from forecast.inference.prior_predictive import observed_data_names, scalar_parameters
 
 OBSERVED_DATA = {"hardware": ("y", "yp"), "market": ("y",)}  # the pm.Data holding each model's observations
 
@@ -15,7 +15,7 @@ def _model(name):
 
 
 def _ranked(model) -> set[str]:
-    """The parameter names SBC ranks (forecast.sbc's convention: scalars, and `name[i]` for small vectors)."""
+    """The parameter names SBC ranks (forecast.calibration.sbc's convention: scalars, and `name[i]` for small vectors)."""
     import warnings
 
     import pymc as pm
@@ -49,7 +49,7 @@ def test_hardware_uses_the_default_generative_path():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(OBSERVED_DATA))
 def test_sbc_small_run(name, tmp_path):
-    from forecast.sbc import run_sbc
+    from forecast.calibration.sbc import run_sbc
     path, summary = run_sbc(name, 10, RunConfig(seed=3, chains=2, draws=300, tune=300), out_dir=tmp_path)
     for f in ("ranks.csv", "summary.csv", "ranks.png", "manifest.json"):
         assert (path / f).exists()

@@ -5,7 +5,7 @@ import pytest
 from scipy import optimize
 
 from forecast.models.scaling_law import ScalingLaw
-from forecast.tables import load_table
+from forecast.data.tables import load_table
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from forecast import config, server
+from forecast.app import server
+from forecast.core import config
 
 RUN = ["run", "--models", "market", "--chains", "2", "--draws", "200", "--tune", "200", "--seed", "5", "--quiet"]
 
@@ -138,7 +139,7 @@ def test_no_server_means_a_local_run(tmp_path):
 def test_a_kept_interrupt_stops_every_write(tmp_path):
     """An interrupt requested for the running command (and possibly swallowed where it was raised) still stops
     the command at its next commit point, leaving nothing behind; cleared, writes go through."""
-    from forecast import interrupts, io
+    from forecast.core import interrupts, io
     interrupts.request()
     try:
         with pytest.raises(KeyboardInterrupt):

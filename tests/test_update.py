@@ -6,7 +6,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from forecast import cli, config
+from forecast.app import cli
+from forecast.core import config
 
 SMALL = ["--chains", "2", "--draws", "300", "--tune", "300", "--seed", "1234", "--quiet"]
 
@@ -70,12 +71,14 @@ def test_nothing_to_update(home, capsys):
 def test_reused_milestone_rows_equal_a_fresh_evaluation(home):
     """An update keeps the parent's rows of milestones whose model it reuses; they must be what evaluating
     them again gives (after the round trip through milestones.json)."""
-    from forecast import milestones as ms, runs
+    from forecast.evaluation import milestones as ms
+    from forecast.pipeline import store, update as upd
+    from forecast.pipeline.store import load_run
     latest = (home / "reports" / "latest").resolve()
-    run_ = runs.load_run(latest)
-    cfg = runs.before_cfg(run_.manifest)
+    run_ = load_run(latest)
+    cfg = store.before_cfg(run_.manifest)
     fresh = ms.evaluate(ms.load_milestones(), run_.models, cfg.horizon, cfg.seed)
-    reuse = runs.reusable_milestone_rows(run_.manifest, runs.read_milestone_table(latest), ["compute_trend"], cfg, None)
+    reuse = upd.reusable_milestone_rows(run_.manifest, store.read_milestone_table(latest), ["compute_trend"], cfg, None)
     # rows of milestones resolved by hand are not kept (`evaluate` applies the current resolutions)
     assert set(reuse) == {m.id for m in ms.load_milestones() if m.model == "compute_trend" and m.resolution is None}
     assert len(reuse) == 2
@@ -85,9 +88,9 @@ def test_reused_milestone_rows_equal_a_fresh_evaluation(home):
     got = ms.evaluate(ms.load_milestones(), run_.models, cfg.horizon, cfg.seed, reuse=marked).set_index("id")
     assert (got.loc[list(reuse), "note"] == "from the parent").all()
     # another seed, horizon or milestone file: nothing is kept
-    assert runs.reusable_milestone_rows(run_.manifest, runs.read_milestone_table(latest), ["compute_trend"],
+    assert upd.reusable_milestone_rows(run_.manifest, store.read_milestone_table(latest), ["compute_trend"],
                                         dataclasses.replace(cfg, seed=cfg.seed + 1), None) == {}
-    assert runs.reusable_milestone_rows(run_.manifest, runs.read_milestone_table(latest), ["compute_trend"],
+    assert upd.reusable_milestone_rows(run_.manifest, store.read_milestone_table(latest), ["compute_trend"],
                                         dataclasses.replace(cfg, horizon="2040-12-31"), None) == {}
 
 
@@ -97,8 +100,8 @@ def test_resolve_scores_with_last_prior_forecast(home, capsys):
     assert cli.main(["resolve", "compute-1e28", "--outcome", "no", "--date", "2026-11-01", "--source", "test"]) == 0
     out = capsys.readouterr().out
     assert "compute-1e28" in out and "mean Brier" in out
-    from forecast.milestones import load_milestones, score_resolutions
-    from forecast.runs import load_history
+    from forecast.evaluation.milestones import load_milestones, score_resolutions
+    from forecast.pipeline.history import load_history
     s = score_resolutions(load_history()).set_index("id")
     assert s.loc["compute-1e28", "p"] == pytest.approx(p)
     assert s.loc["compute-1e28", "brier"] == pytest.approx(p ** 2)

@@ -37,9 +37,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError, PriorSpecError
-from ..technologies import Registry, load_technologies
-from .base import ForecastModel, fixed_data, quantile_row
+from forecast.core.timeutil import logistic, logit, years_since
+from forecast.core.errors import DataValidationError, PriorSpecError
+from forecast.data.technologies import Registry, load_technologies
+from forecast.models.base import ForecastModel, fixed_data, quantile_row
 
 FILE = "adoption_observations.csv"
 # r of a counted technology with at least this many adopters and non-adopters in its counts is sampled centred,
@@ -63,20 +64,7 @@ def capacity(used: int, bucket: int) -> int:
     return bucket * (used // bucket + 1)
 
 
-def years_since(dates, ref) -> np.ndarray:
-    """Time in years (365.25 days) from `ref` to each date."""
-    d = pd.DatetimeIndex(pd.to_datetime(dates))
-    return ((d - pd.Timestamp(ref)) / pd.Timedelta(days=1)).to_numpy(float) / 365.25
 
-
-def logistic(x):
-    from scipy.special import expit  # no overflow warning where r (t − t0) is very negative
-    return expit(np.asarray(x, dtype=float))
-
-
-def logit(p):
-    p = np.asarray(p, dtype=float)
-    return np.log(p) - np.log1p(-p)
 
 
 def share_curve(t, ceiling, r, t0) -> np.ndarray:
@@ -354,8 +342,8 @@ class Adoption(ForecastModel):
 
     # ---- data contract
     def prepare(self, frames):
-        from ..schema import validate
-        from ..tables import ADOPTION_OBSERVATIONS
+        from forecast.data.schema import validate
+        from forecast.data.tables import ADOPTION_OBSERVATIONS
 
         s = self.priors.settings
         self.registry = registry_for(self.priors.file)
@@ -753,18 +741,6 @@ class Adoption(ForecastModel):
         rows.append({"quantity": "data coverage", "median": "", "q05": "", "q95": "", "seed_claim": "", "note": note, "values": (np.nan, np.nan, np.nan)})
         return rows
 
-    def figures(self):
-        from .. import plots
-        s = self.priors.settings
-        dates = pd.date_range(s["plot_start"], s["plot_end"], freq="ME")
-        figs = {}
-        reg = self.registry
-        for layer in reg.layers:
-            techs = [t for t in self.inputs["techs"] if reg[t].layer == layer]
-            if techs:
-                figs[f"adoption_{layer}"] = plots.adoption_grid(self, techs, dates, title=f"Adoption share, {layer} layer")
-        return figs
-
     def _one_sided_tau(self) -> np.ndarray:
         """Reference time of each one-sided elicited-only technology's level: the mean date of its claims."""
         e = self.inputs["elicited"]
@@ -831,7 +807,7 @@ class Adoption(ForecastModel):
         """`base`'s posterior `idata` (fitted on an earlier data set) moved to this model's data by importance
         weights p(D_self | θ) / p(D_base | θ), Pareto-smoothed and resampled (systematic, in draw order, so
         chains keep their draws). Returns (None, reason) when the two data sets do not share the parameters."""
-        from .. import reweight
+        from forecast.inference import reweight
         mine, theirs = self.structure(), base.structure()
         if mine != theirs:
             changed = [k for k in mine if mine[k] != theirs[k]]
@@ -879,7 +855,7 @@ class Adoption(ForecastModel):
         return "adoption_share:" + rows["technology"].astype(str) + ":" + rows["series"].astype(str)
 
     def backtest_targets(self, full, horizon_years):
-        from .compute_trend import decimal_year
+        from forecast.core.timeutil import decimal_year
         as_of = pd.Timestamp(self.cfg.as_of)
         rows = full.inputs["count"]["rows"]
         later = rows[(rows["period_end"] >= as_of)
@@ -894,7 +870,7 @@ class Adoption(ForecastModel):
                              "period_end": later["period_end"].to_numpy()})
 
     def backtest_history(self):
-        from .compute_trend import decimal_year
+        from forecast.core.timeutil import decimal_year
         rows = self.inputs["count"]["rows"]
         mid = rows["period_start"] + (rows["period_end"] - rows["period_start"]) / 2
         return pd.DataFrame({"series": self._count_series(rows).to_numpy(), "t": decimal_year(mid),

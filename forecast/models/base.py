@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..config import RunConfig
-from ..priors import PriorSet, load_priors
-from ..sampling import PYTENSOR_LOCK, FitResult, compiled_on_disk, precompile, sample
+from forecast.core.config import RunConfig
+from forecast.data.priors import PriorSet, load_priors
+from forecast.inference.sampling import PYTENSOR_LOCK, FitResult, compiled_on_disk, precompile, sample
 
 
 class ForecastModel(abc.ABC):
@@ -129,7 +129,7 @@ class ForecastModel(abc.ABC):
         """The posterior (arviz.InferenceData); a run loaded from disk reads it only when first needed, so
         re-rendering a report from cached sections never opens the netCDF files."""
         if self._idata is None and self._idata_path is not None:
-            from ..io import load_idata
+            from forecast.core.io import load_idata
             self._idata = load_idata(self._idata_path)
         return self._idata
 
@@ -216,17 +216,13 @@ class ForecastModel(abc.ABC):
 
         Default: PyMC's prior predictive (every likelihood term an observed variable on pm.Data). Models with
         a Potential (a weighted or working likelihood, a prior on a transformed quantity) override it."""
-        from ..sbc import prior_predictive_draw
+        from forecast.inference.prior_predictive import prior_predictive_draw
         return prior_predictive_draw(model, seed)
 
     # ---- reporting
     def summary(self) -> list[dict]:
         """Headline posterior quantities: rows of {quantity, median, q05, q95, seed_claim, note}."""
         return []
-
-    def figures(self) -> dict:
-        """name -> matplotlib Figure."""
-        return {}
 
 
 def fixed_data(name: str, value, **kwargs):

@@ -13,14 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import ForecastModel, quantile_row
+from forecast.core.timeutil import decimal_year
+from forecast.models.base import ForecastModel, quantile_row
 
-
-def decimal_year(dates) -> np.ndarray:
-    d = pd.DatetimeIndex(pd.to_datetime(dates))
-    start = pd.to_datetime(d.year.astype(str) + "-01-01")
-    length = np.where(d.is_leap_year, 366.0, 365.0)
-    return d.year.to_numpy(float) + (d - start).days.to_numpy(float) / length
 
 
 def frontier_mask(dates: pd.Series, log_c: pd.Series, top_k: int) -> np.ndarray:
@@ -186,13 +181,3 @@ class ComputeTrend(ForecastModel):
             quantile_row("residual sd (log10 FLOP)", self.draws("sigma"), fmt="{:.2f}"),
         ]
 
-    def figures(self):
-        from .. import plots
-        from ..milestones import month_grid
-        dates = month_grid(self.data_end, pd.Timestamp(self.cfg.horizon))
-        sim = self.simulate_frontier_max(dates, np.random.default_rng(self.cfg.seed))
-        g = self.draws("growth_log10")
-        return {
-            "compute_fan": plots.compute_fan(self, dates, sim),
-            "compute_growth": plots.posterior_vs_claim(10 ** g, "frontier compute growth per year (×)", {"Epoch 2022 (low)": 4.0, "Epoch 2022 (high)": 5.0}),
-        }

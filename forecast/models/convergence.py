@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import PriorSpecError
-from ..milestones import first_passage_index
-from ..technologies import COMPONENTS, convergence_degree, level_index, load_levels
-from .adoption import registry_for
-from .base import ForecastModel, quantile_row
+from forecast.core.errors import PriorSpecError
+from forecast.core.timeutil import first_passage_index
+from forecast.data.technologies import COMPONENTS, convergence_degree, level_index, load_levels
+from forecast.models.adoption import registry_for
+from forecast.models.base import ForecastModel, quantile_row
 
 
 class Convergence(ForecastModel):
@@ -177,13 +177,3 @@ class Convergence(ForecastModel):
                                      f"{x['formula']} formula", fmt="{:.2f}"))
         return rows
 
-    def figures(self):
-        from .. import plots
-        s = self.priors.settings
-        dates = pd.date_range(s["plot_start"], s["plot_end"], freq="ME")
-        years = list(range(int(s["heatmap_years"][0]), int(s["heatmap_years"][1]) + 1))
-        techs = self.inputs["techs"]
-        return {
-            "convergence_fans": plots.convergence_grid(self, techs, dates),
-            "convergence_levels": plots.level_heatmap(self, techs, years),
-        }

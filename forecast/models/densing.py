@@ -42,11 +42,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..diagnostics import combine
-from ..errors import RunError
-from ..sampling import FitResult, sample
-from .base import ForecastModel, quantile_row
-from .compute_trend import decimal_year
+from forecast.core.timeutil import logistic, years_since
+from forecast.inference.diagnostics import combine
+from forecast.core.errors import RunError
+from forecast.inference.sampling import FitResult, sample
+from forecast.models.base import ForecastModel, quantile_row
+from forecast.core.timeutil import decimal_year
 
 LN2 = math.log(2.0)
 TYP = "_typ"
@@ -54,10 +55,6 @@ MONITOR = ["log_T", "tau_r", "r", "k", "h", "ceil_frac", "sigma_score", "sigma_r
 
 
 # ---------------------------------------------------------------- pure maths (tested by hand)
-
-def logistic(x):
-    from scipy.special import expit  # no overflow warning for large |x|
-    return expit(x)
 
 
 def capability_curve(log_n, floor, ceil_frac, k, m):
@@ -85,10 +82,6 @@ def doubling_months(rate_per_year):
     with np.errstate(divide="ignore"):
         return 12.0 * LN2 / np.asarray(rate_per_year, float)
 
-
-def years_between(dates, ref) -> np.ndarray:
-    d = pd.DatetimeIndex(pd.to_datetime(dates))
-    return ((d - pd.Timestamp(ref)).days.to_numpy(float)) / 365.25
 
 
 def al_unit_b(q):
@@ -149,8 +142,8 @@ class Densing(ForecastModel):
         for g in groups:
             g["label"] = f"{g['benchmark']} ({g['source']})"
         t_ref, t_break = pd.Timestamp(s["t_ref"]), pd.Timestamp(s["break_date"])
-        t = years_between(obs["date"], t_ref)
-        tb = np.minimum(years_between(obs["date"], t_break), 0.0)
+        t = years_since(obs["date"], t_ref)
+        tb = np.minimum(years_since(obs["date"], t_break), 0.0)
         return {
             "obs": obs, "all": all_rows, "groups": groups,
             "g": obs["group"].to_numpy(int),
@@ -296,11 +289,21 @@ class Densing(ForecastModel):
     def line(self, gi: int, dates, suffix: str = "") -> np.ndarray:
         """τ-quantile line L_g(t) of log density (draws × dates); frontier by default, typical with suffix '_typ'."""
         x = self.inputs
-        t = years_between(dates, x["t_ref"])
+        t = years_since(dates, x["t_ref"])
         out = self.draws("r" + suffix)[:, gi, None] * t[None, :]
         if x["use_break"]:
-            out = out - self.draws("delta_break" + suffix)[:, None] * np.minimum(years_between(dates, x["t_break"]), 0.0)[None, :]
+            out = out - self.draws("delta_break" + suffix)[:, None] * np.minimum(years_since(dates, x["t_break"]), 0.0)[None, :]
         return out
+
+    def pooled_line(self, dates, suffix: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """The pooled trend of log density (draws × dates) at the pooled growth rate ln 2 / T, and that rate
+        (per year, per draw); frontier by default, typical with suffix '_typ'."""
+        x = self.inputs
+        rate = 12 * LN2 / self.draws("T_months" + suffix)
+        out = rate[:, None] * years_since(dates, x["t_ref"])[None, :]
+        if x["use_break"]:
+            out = out - self.draws("delta_break" + suffix)[:, None] * np.minimum(years_since(dates, x["t_break"]), 0.0)[None, :]
+        return out, rate
 
     def model_log_density(self, suffix: str = "", clip: float = 0.01) -> np.ndarray:
         """Per-score log density ln N_eff − ln N_active (draws × obs) under each draw's curves; scores are
@@ -385,9 +388,9 @@ class Densing(ForecastModel):
         gi = targets["group"].map(index).to_numpy(int)
         d = {v: self.draws(v + TYP)[idx] for v in ("r", "ceil_frac", "k", "m", "sigma_rho", "sigma_score")}
         dates = pd.DatetimeIndex(pd.to_datetime(targets["date"]))
-        line = d["r"][:, gi] * years_between(dates, x["t_ref"])[None, :]
+        line = d["r"][:, gi] * years_since(dates, x["t_ref"])[None, :]
         if x["use_break"]:
-            line = line - self.draws("delta_break" + TYP)[idx, None] * np.minimum(years_between(dates, x["t_break"]), 0.0)[None, :]
+            line = line - self.draws("delta_break" + TYP)[idx, None] * np.minimum(years_since(dates, x["t_break"]), 0.0)[None, :]
         mu, scale = score_location_scale(targets["log_n"].to_numpy(float)[None, :] + line, x["floor"][gi],
                                          *(d[v][:, gi] for v in ("ceil_frac", "k", "m", "sigma_rho", "sigma_score")))
         s = self.priors.settings
@@ -495,13 +498,4 @@ class Densing(ForecastModel):
                              "q05": f"{r['T_q05']:.1f}", "q95": f"{r['T_q95']:.1f}", "seed_claim": "", "note": f"{r['n_obs']} scores",
                              "values": (r["T_median"], r["T_q05"], r["T_q95"])})
         return rows
-
-    def figures(self):
-        from .. import plots
-        claims = dict(self.priors.settings.get("claims_months", {}))
-        return {
-            "densing_density": plots.density_vs_date(self),
-            "densing_doubling": plots.doubling_time_posteriors(self.draws("T_months"), self.draws("T_months" + TYP), claims),
-        }
-
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import ForecastModel, fixed_data, quantile_row
-from .compute_trend import decimal_year
+from forecast.models.base import ForecastModel, fixed_data, quantile_row
+from forecast.core.timeutil import decimal_year
 
 GROUPS = ("fp32", "tensor16")  # index order of the precision group
 SERIES = {"flops": "tensor16", "flops_fp32": "fp32", "flops_per_dollar": "per_dollar"}
@@ -55,7 +55,7 @@ class Hardware(ForecastModel):
         tp = decimal_year(pr["release_date"]) - t_ref
         n_g = perf.groupby("group").size().reindex(range(len(GROUPS)), fill_value=0)
         if (n_g < 3).any() or len(pr) < 3:
-            from ..errors import DataValidationError
+            from forecast.core.errors import DataValidationError
             raise DataValidationError(f"hardware: too few dated chips to fit (per precision {n_g.tolist()}, priced {len(pr)})",
                                       file="hardware.csv")
         return {
@@ -92,7 +92,7 @@ class Hardware(ForecastModel):
                 # its Normal marginal, then zbar | gbar by Gaussian conditioning — it has exactly the density of a flat
                 # gbar plus a prior potential on mu_g, yet the prior predictive can draw it (SBC needs that).
                 if P["growth_mu"].distribution != "Normal":  # the closed-form marginal needs it
-                    from ..errors import PriorSpecError
+                    from forecast.core.errors import PriorSpecError
                     raise PriorSpecError("parameterization noncentred_mean needs a Normal prior", file=P.file, key="growth_mu")
                 m, s = (float(P["growth_mu"].params[k]) for k in ("mu", "sigma"))
                 vz = 1.0 / len(GROUPS)  # variance of the mean of K independent N(0, 1)
@@ -178,14 +178,3 @@ class Hardware(ForecastModel):
         rows.append(quantile_row("shared growth hyper-mean (both precisions)", 10 ** self.draws("growth_mu") - 1, fmt="{:+.1%}"))
         return rows
 
-    def figures(self):
-        from .. import plots
-        claim = float(self.priors.settings["seed_claim_per_year"])
-        epoch = self.priors.settings.get("epoch_published_values", {})
-        return {
-            "hardware_flops": plots.hardware_trends(self),
-            "hardware_price_performance": plots.hardware_price_performance(self),
-            "hardware_growth": plots.posterior_vs_claim(
-                self.growth("flops"), "16-bit tensor FLOP/s growth per year (fraction)",
-                {"seed / AI Index 2025": claim, **({"Epoch (16-bit)": float(epoch["flops_16bit"])} if "flops_16bit" in epoch else {})}),
-        }

@@ -30,8 +30,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .base import ForecastModel, quantile_row
-from .compute_trend import decimal_year
+from forecast.models.base import ForecastModel, quantile_row
+from forecast.core.timeutil import decimal_year
 
 
 def normalize_org(name: str, aliases) -> str:
@@ -301,13 +301,6 @@ class Market(ForecastModel):
         else:
             thr = f"within {float(s['oom']):g} OOM of the running frontier (at {s.get('frontier_at', 'release')})"
         return f"orgs with a {'/'.join(s['domains'])} model {thr} in the trailing {s.get('window_months', 12)} months"
-
-    def figures(self):
-        from .. import plots
-        s = self.priors.settings
-        dates = pd.date_range(self.data_end + pd.offsets.MonthEnd(0), pd.Timestamp(s.get("fan_end", "2030-12-31")), freq="ME")
-        pc = self.predictive_counts(dates, np.random.default_rng(int(self.cfg.seed)))
-        return {"market_providers": plots.market_fan(self, dates, pc)}
 
     # ---- backtesting: later provider counts, outside the full data's reporting-lag window
     def backtest_targets(self, full, horizon_years):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import ForecastModel, fixed_data, quantile_row
+from forecast.models.base import ForecastModel, fixed_data, quantile_row
 
 
 class ScalingLaw(ForecastModel):
@@ -108,11 +108,3 @@ class ScalingLaw(ForecastModel):
             quantile_row("compute-optimal loss at 1e26 FLOP", co["loss"][:, 1]),
         ]
 
-    def figures(self):
-        from .. import plots
-        p = self.params()
-        return {
-            "scaling_fit": plots.scaling_fit(self),
-            "scaling_alpha": plots.posterior_vs_claim(p["alpha"], "α", {"Hoffmann 2022": 0.34, "Epoch 2024": 0.348}, prior=self.priors["alpha"].to_scipy()),
-            "scaling_beta": plots.posterior_vs_claim(p["beta"], "β", {"Hoffmann 2022": 0.28, "Epoch 2024": 0.366}, prior=self.priors["beta"].to_scipy()),
-        }

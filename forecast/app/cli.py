@@ -1,0 +1,367 @@
+"""Command-line interface: `forecast run | update | report | milestones | evidence | history | backtest | sbc | serve | data build`.
+
+Errors derived from ForecastError print as one line on stderr and exit non-zero; nothing is written.
+When a `forecast serve` process of this environment runs the same code, commands run there (forecast/server.py).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from forecast.core.config import SAMPLERS, RunConfig
+from forecast.core.errors import ForecastError
+
+
+def _progress(quiet: bool):
+    # progress goes to an interactive terminal only: CI logs and pipes stay clean
+    if quiet or not sys.stderr.isatty():
+        return None
+    t0 = time.perf_counter()
+    return lambda msg: print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def _add_sampling(p: argparse.ArgumentParser) -> None:
+    d = RunConfig()
+    p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    p.add_argument("--chains", type=int, default=d.chains)
+    p.add_argument("--draws", type=int, default=d.draws)
+    p.add_argument("--tune", type=int, default=d.tune)
+    p.add_argument("--sampler", choices=SAMPLERS, default=d.sampler, help="nutpie (default) or PyMC's NUTS")
+    p.add_argument("--models", nargs="+", default=None, help="subset of models to fit (default: all)")
+    p.add_argument("--out", type=Path, default=None, help="reports directory (default: reports/)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _cfg(a) -> RunConfig:
+    return RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune, sampler=a.sampler,
+                     quiet=a.quiet or not sys.stderr.isatty())
+
+
+def _print_table(table) -> None:
+    from forecast.report.render import milestone_rows
+    rows = milestone_rows(table)
+    cols = [("id", 34), ("target", 10), ("p", 14), ("median", 13), ("interval", 27), ("diag", 5)]
+    print("  ".join(f"{c:<{w}}" for c, w in [("milestone", 34), ("target", 10), ("P(by target)", 14), ("median", 13), ("80% interval", 27), ("diag", 5)]))
+    for r in rows:
+        print("  ".join(f"{str(r[c])[:w]:<{w}}" for c, w in cols))
+
+
+def cmd_run(a) -> int:
+    from forecast.app.api import run
+    res = run(a.models, _cfg(a), out_dir=a.out, progress=_progress(a.quiet))
+    _print_table(res.milestones)
+    print(f"\nwrote {res.path} ({res.manifest['wall_s']:.0f}s); report: {res.path / 'report.html'}")
+    if not res.manifest["all_diagnostics_passed"]:
+        print("warning: at least one model failed the diagnostics gate (see the report)", file=sys.stderr)
+    return 0
+
+
+def cmd_milestones(a) -> int:
+    from forecast.pipeline.store import load_run
+    r = load_run(a.run)
+    if a.json:
+        print(r.milestones.to_json(orient="records", indent=2))
+    else:
+        print(f"run {r.manifest['run_id']}")
+        _print_table(r.milestones)
+    return 0
+
+
+def cmd_report(a) -> int:
+    from forecast.report.render import render_all
+    from forecast.pipeline.store import load_run
+    t0 = time.perf_counter()
+    r = load_run(a.run)
+    render_all(r, r.path, svg=a.svg)
+    print(f"re-rendered {r.path / 'report.html'} in {time.perf_counter() - t0:.1f}s")
+    if a.open:
+        import webbrowser
+        webbrowser.open((r.path / "report.html").as_uri())
+    return 0
+
+
+def cmd_evidence_add(a) -> int:
+    from forecast.data.evidence import append, make_row
+    row = make_row(a.kind, observed_date=a.date, source=a.source, technology=a.technology, attribute=a.attribute,
+                   period_start=a.period_start, series=a.series, k=a.k, n=a.n, share=a.share, share_lo=a.lo, share_hi=a.hi,
+                   model=a.model, organization=a.organization, training_compute=a.compute, parameters=a.parameters)
+    stored = append(row)
+    print(f"added {stored['id']} ({a.kind}, {a.technology or a.model}, {stored['observed_date']}); run `forecast update` to refit")
+    return 0
+
+
+def cmd_evidence_list(a) -> int:
+    import pandas as pd
+
+    from forecast.data.evidence import load_evidence
+    ev = load_evidence()
+    if ev.empty:
+        print("evidence log is empty")
+        return 0
+    cols = ["id", "observed_date", "kind", "technology", "attribute", "series", "k", "n", "share", "model", "training_compute", "source"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 40):
+        print(ev[cols].to_string(index=False))
+    return 0
+
+
+def cmd_update(a) -> int:
+    from forecast.app.api import update
+    from forecast.pipeline.update import plan_update
+    plan = plan_update(a.run)
+    print(f"parent run: {plan.parent.name}; new evidence: {len(plan.new_evidence)} row(s) "
+          f"{', '.join(plan.new_evidence['id']) if len(plan.new_evidence) else ''}")
+    print(f"update: {', '.join(plan.refit) or 'nothing'}; reuse: {', '.join(plan.reuse) or 'nothing'}"
+          + (f"; reuse with the updated upstream: {', '.join(plan.rederive)}" if plan.rederive else ""))
+    if a.dry_run or not plan.refit:
+        if not plan.refit:
+            print("no model is touched by new evidence; nothing to do")
+        return 0
+    res, diff = update(a.run, progress=_progress(a.quiet), reweight=not a.refit)
+    print_diff(diff)
+    print(f"\nwrote {res.path}; diff saved to {res.path / 'diff.csv'}")
+    return 0
+
+
+def print_diff(diff) -> None:
+    def f(p):
+        return "  —  " if p != p or p is None else f"{100 * p:5.1f}%"
+    print(f"{'milestone':34}  {'P before':>8}  {'P after':>8}  {'Δ':>7}  median before → after")
+    for _, r in diff.iterrows():
+        d = r["delta"]
+        ds = "   —   " if d != d else f"{100 * d:+6.1f}pp"
+        print(f"{r['id'][:34]:34}  {f(r['p_by_target_before']):>8}  {f(r['p_by_target_after']):>8}  {ds:>7}  "
+              f"{r['median_date_before'] or '—'} → {r['median_date_after'] or '—'}")
+
+
+def cmd_resolve(a) -> int:
+    from forecast.evaluation.milestones import resolve, score_resolutions
+    from forecast.pipeline.history import load_history
+    row = resolve(a.id, a.outcome, a.date, a.source)
+    print(f"resolved {row['id']}: {row['outcome']} on {row['date']} ({row['source']})")
+    _print_scores(score_resolutions(load_history()))
+    return 0
+
+
+def _print_scores(scores) -> None:
+    if scores.empty:
+        print("no resolved milestones yet")
+        return
+    print(scores.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    s = scores.dropna(subset=["p"])
+    if len(s):
+        print(f"\naggregate over {len(s)} scored milestone(s): mean Brier {s['brier'].mean():.3f}, mean log score {s['log_score'].mean():.3f}")
+
+
+def cmd_scores(a) -> int:
+    from forecast.evaluation.milestones import score_resolutions
+    from forecast.pipeline.history import load_history
+    _print_scores(score_resolutions(load_history()))
+    return 0
+
+
+def cmd_history(a) -> int:
+    from forecast.pipeline.history import load_history
+    h = load_history()
+    if a.id:
+        h = h[h["milestone"] == a.id]
+    if h.empty:
+        print("no history yet (each `forecast run` / `update` appends to reports/history.csv)")
+        return 0
+    print(h.to_string(index=False))
+    return 0
+
+
+def cmd_backtest(a) -> int:
+    from forecast.calibration.backtest import run_backtest
+    cfg = RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune, sampler=a.sampler)
+    t0 = time.perf_counter()
+    path, summary = run_backtest(a.as_of, a.models, cfg, jobs=a.jobs, out_dir=a.out, progress=_progress(a.quiet))
+    import pandas as pd
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"\nwrote {path} in {time.perf_counter() - t0:.0f}s")
+    return 0
+
+
+def cmd_sbc(a) -> int:
+    from forecast.calibration.sbc import run_sbc
+    cfg = RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune)
+    t0 = time.perf_counter()
+    for name in a.model:
+        path, summary = run_sbc(name, a.sims, cfg, jobs=a.jobs, out_dir=a.out, progress=_progress(a.quiet))
+        print(f"{name}: {a.sims} simulations → {path}")
+        print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"\n{time.perf_counter() - t0:.0f}s")
+    return 0
+
+
+def cmd_data_build(a) -> int:
+    from forecast.data.build import build_all
+    built = build_all(a.source, a.out, only=a.only)
+    for name, frame in built.items():
+        print(f"{name}: {len(frame)} rows")
+    return 0
+
+
+def cmd_serve(a) -> int:
+    from forecast.app import server
+    path = a.socket
+    if a.status or a.stop or a.restart:
+        st = server.request("stop" if (a.stop or a.restart) else "status", path)
+        if st is None:
+            print(f"no server listens on {path or server.socket_path()}")
+            if not a.restart:
+                return 1 if a.status else 0
+        else:
+            up = st["uptime_s"]
+            print(f"{'stopped' if (a.stop or a.restart) else 'running'}: pid {st['pid']}, up {up / 60:.1f} min, "
+                  f"{st['commands']} command(s) served, {st['compiled_graphs']} compiled graph(s) kept; socket {st['socket']}")
+        if not a.restart:
+            return 0
+        for _ in range(100):  # the old server unlinks its socket as it stops
+            if server.request("status", path, timeout=0.5) is None:
+                break
+            time.sleep(0.1)
+    if a.detach or a.restart:
+        st = server.start_detached(path, a.idle_minutes)
+        print(f"serving: pid {st['pid']} on {st['socket']} (log {Path(st['socket']).with_suffix('.log')}); "
+              f"`forecast serve --stop` stops it")
+        return 0
+    server.serve(path, a.idle_minutes)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="forecast", description="Posterior probabilities for AI-convergence claims.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="fit every model on the embedded data and write reports/<run-id>/")
+    _add_sampling(r)
+    r.set_defaults(func=cmd_run)
+    m = sub.add_parser("milestones", help="print the milestone table of a run (default: reports/latest)")
+    m.add_argument("--run", type=Path, default=None)
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_milestones)
+    rep = sub.add_parser("report", help="re-render a saved run's report without sampling")
+    rep.add_argument("--run", type=Path, default=None)
+    rep.add_argument("--open", action="store_true", help="open report.html in a browser")
+    rep.add_argument("--svg", action="store_true", help="also write every figure as SVG (figures are cached per run; this redraws them)")
+    rep.set_defaults(func=cmd_report)
+    e = sub.add_parser("evidence", help="the evidence log")
+    esub = e.add_subparsers(dest="evidence_command", required=True)
+    ea = esub.add_parser("add", help="validate and append one observation to data/evidence/evidence.csv")
+    ea.add_argument("--kind", required=True, choices=("count", "share", "judgement", "release"))
+    ea.add_argument("--date", required=True, help="observed date (count: end of the counted period)")
+    ea.add_argument("--source", required=True, help="citation")
+    ea.add_argument("--technology")
+    ea.add_argument("--attribute", choices=("standardization", "controversy", "maturity"))
+    ea.add_argument("--period-start", dest="period_start", help="count: start of the counted period (default: the quarter)")
+    ea.add_argument("--series", help="count: the list counted (a series in data/adoption_observations.csv joins that "
+                                     "list's frame; default: one 'evidence' frame per technology)")
+    ea.add_argument("--k", type=int)
+    ea.add_argument("--n", type=int)
+    ea.add_argument("--share", type=float)
+    ea.add_argument("--lo", type=float, help="80%% interval lower bound of the share")
+    ea.add_argument("--hi", type=float, help="80%% interval upper bound of the share")
+    ea.add_argument("--model", help="release: model name")
+    ea.add_argument("--organization")
+    ea.add_argument("--compute", type=float, help="release: training compute (FLOP)")
+    ea.add_argument("--parameters", type=float)
+    ea.set_defaults(func=cmd_evidence_add)
+    el = esub.add_parser("list", help="show the evidence log")
+    el.set_defaults(func=cmd_evidence_list)
+    u = sub.add_parser("update", help="update (reweight or refit) the models new evidence touches and print the probability diff")
+    u.add_argument("--run", type=Path, default=None, help="parent run (default reports/latest)")
+    u.add_argument("--dry-run", action="store_true", help="only show what would be updated")
+    u.add_argument("--refit", action="store_true",
+                   help="refit by MCMC even where importance reweighting of the last fit would pass its checks")
+    u.add_argument("--quiet", action="store_true")
+    u.set_defaults(func=cmd_update)
+    rs = sub.add_parser("resolve", help="record a milestone's outcome and score it")
+    rs.add_argument("id")
+    rs.add_argument("--outcome", required=True, choices=("yes", "no"))
+    rs.add_argument("--date", required=True)
+    rs.add_argument("--source", required=True)
+    rs.set_defaults(func=cmd_resolve)
+    sc = sub.add_parser("scores", help="Brier and log scores of resolved milestones")
+    sc.set_defaults(func=cmd_scores)
+    hi = sub.add_parser("history", help="each milestone's probability across runs")
+    hi.add_argument("id", nargs="?")
+    hi.set_defaults(func=cmd_history)
+    bt = sub.add_parser("backtest", help="rolling-origin hindcasts scored against naive baselines")
+    _add_sampling(bt)
+    bt.add_argument("--as-of", dest="as_of", action="append", default=None,
+                    help="origin date (repeatable); default every six months from 2023-01-01")
+    bt.add_argument("--jobs", default="1", help="origins fitted in parallel: N local processes, dask:N (local Dask cluster) or dask://HOST:PORT")
+    bt.set_defaults(func=cmd_backtest)
+    sb = sub.add_parser("sbc", help="simulation-based calibration of a model (prior → simulate → fit → rank)")
+    sb.add_argument("model", nargs="+")
+    sb.add_argument("--sims", type=int, default=100)
+    sb.add_argument("--jobs", default="1", help="simulations in parallel: N local processes, dask:N (local Dask cluster) or dask://HOST:PORT")
+    sb.add_argument("--seed", type=int, default=RunConfig().seed)
+    sb.add_argument("--chains", type=int, default=2)
+    sb.add_argument("--draws", type=int, default=500)
+    sb.add_argument("--tune", type=int, default=500)
+    sb.add_argument("--out", type=Path, default=None)
+    sb.add_argument("--quiet", action="store_true")
+    sb.set_defaults(func=cmd_sbc)
+    sv = sub.add_parser("serve", help="keep imports and compiled models in one background process that runs later "
+                                      "commands (`forecast run`, `update`, …) on this machine")
+    sv.add_argument("--detach", action="store_true", help="start in the background and return once it listens")
+    sv.add_argument("--stop", action="store_true", help="stop the running server")
+    sv.add_argument("--restart", action="store_true", help="stop the running server (if any) and start a new one in the background")
+    sv.add_argument("--status", action="store_true", help="show whether a server runs, and what it holds")
+    sv.add_argument("--idle-minutes", dest="idle_minutes", type=float, default=120.0, help="stop after this long without a command (default 120)")
+    sv.add_argument("--socket", type=Path, default=None, help="socket path (default: per user and Python environment; env FORECAST_SERVER_SOCKET)")
+    sv.set_defaults(func=cmd_serve)
+    d = sub.add_parser("data", help="curated data tables")
+    dsub = d.add_subparsers(dest="data_command", required=True)
+    b = dsub.add_parser("build", help="rebuild data/*.csv and data/SOURCES.md from ../shared/data")
+    b.add_argument("--from", dest="source", type=Path, default=Path("../shared/data"))
+    b.add_argument("--out", type=Path, default=None)
+    b.add_argument("--only", nargs="+", default=None)
+    b.set_defaults(func=cmd_data_build)
+    return p
+
+
+def _quiet_graph_traces() -> None:
+    # PyTensor records a creation stack trace for every graph variable (for its error messages); building a
+    # model graph in a command spent ≈ 10% of its warm compile on that. A user's own PYTENSOR_FLAGS win.
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "traceback__limit" not in flags and "pytensor" not in sys.modules:
+        os.environ["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, "traceback__limit=0") if f)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The `forecast` command: runs in a `forecast serve` process when one of this environment listens, else here."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser().parse_args(argv)  # usage errors are reported here, before any server is asked
+    if args.command != "serve":
+        from forecast.app.server import forward
+        rc = forward(argv)
+        if rc is not None:
+            return rc
+    return _dispatch(args)
+
+
+def run_local(argv: list[str]) -> int:
+    """Parse and run one command in this process (what `forecast serve` does for a caller)."""
+    return _dispatch(parser().parse_args(argv))
+
+
+def _dispatch(args) -> int:
+    _quiet_graph_traces()
+    try:
+        return args.func(args)
+    except ForecastError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; nothing written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

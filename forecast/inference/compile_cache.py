@@ -1,0 +1,185 @@
+"""Compile a PyMC model for nutpie with every numba function cached on disk, so a new process does not recompile.
+
+nutpie (0.16) wraps the PyTensor-compiled logp/gradient and "expand" functions in two numba C callbacks. Its
+wrappers close over the model's data arrays and helper closures, which numba cannot cache: each new process
+spent 8–15 s per model re-typing and re-optimising them, even when PyTensor loaded the inner function from its
+disk cache. Here the two wrappers are generated as source with no closures (data are read through nutpie's
+`user_data` record, exactly as nutpie does), keyed by the inner function's PyTensor cache key, and compiled with
+`numba.cfunc(..., cache=True)` into PyTensor's numba cache directory (`sampling.numba_cache_dir()`).
+
+Everything else (graph building, initial points, `with_data`) is nutpie's own code path. If a graph cannot be
+cached (an Op without a numba cache key), nutpie's default compile is used unchanged.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+
+import numpy as np
+
+WRAPPER_VERSION = 3
+
+
+class _Uncacheable(Exception):
+    """The inner PyTensor function has no disk-cache key: fall back to nutpie's own wrappers."""
+
+
+def _inner_key(fn) -> str:
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+    key = CACHED_SRC_FUNCTIONS.get(getattr(fn, "py_func", None))
+    if key is None:
+        raise _Uncacheable(getattr(fn, "__name__", "inner function"))
+    return key
+
+
+def _shared_lines(shared_names, shared_data) -> tuple[list[str], list[str], dict]:
+    """Source lines that view each shared (pm.Data) array through nutpie's user_data record."""
+    lines, args, env = [], [], {}
+    for i, name in enumerate(shared_names):
+        arr = shared_data[name]
+        env[f"DT{i}"] = np.dtype(arr.dtype)
+        shape = ", ".join(f"int(ud['shared']['shape'][{name!r}][{j}])" for j in range(arr.ndim))
+        lines += [f"p{i} = address_as_void_pointer(ud['shared']['data'][{name!r}][()])",
+                  f"s{i} = numba.carray(p{i}, int(ud['shared']['size'][{name!r}][()]), DT{i}).reshape(({shape}{',' if arr.ndim == 1 else ''}))"]
+        args.append(f"s{i}")
+    return lines, args, env
+
+
+def _extract_fn(inner, user_data, shared_names, shared_data, what: str):
+    """njit function (x, user_data record) → inner(x, *shared arrays); kept out of the callback's try block,
+    where numba's exception handling made the IR of an inlined body grow until SSA reconstruction took minutes."""
+    import numba
+    lines, args, env = _shared_lines(shared_names, shared_data)
+    body = "\n    ".join(lines) or "pass"
+    src = f"""
+def forecast_{what}_extract(x, ud):
+    {body}
+    return inner(x{''.join(', ' + a for a in args)})
+"""
+    env = _base_env(user_data.dtype) | env | {"inner": inner}
+    fn = _compile_src(src, f"forecast_{what}_extract", env, [_inner_key(inner), str(user_data.dtype)])
+    return numba.njit(cache=True)(fn)
+
+
+def _compile_src(src: str, name: str, env: dict, key_parts: list[str]):
+    from pytensor.link.numba.cache import compile_numba_function_src
+    key = hashlib.sha256("|".join([f"forecast-wrapper-v{WRAPPER_VERSION}", *key_parts, src]).encode()).hexdigest()
+    return compile_numba_function_src(src, name, env, cache_key=key)
+
+
+def _base_env(record_dtype) -> dict:
+    import numba
+    from nutpie.compile_pymc import address_as_void_pointer
+    # __name__: numba's cache re-imports the module a cached function's globals belong to when loading it
+    return {"__name__": __name__, "numba": numba, "np": np, "address_as_void_pointer": address_as_void_pointer,
+            "RECORD": record_dtype}
+
+
+def make_logp_wrapper(n_dim, logp_fn, user_data, shared_logp, shared_data):
+    """Replacement for nutpie's `_make_c_logp_func`: same C signature and return codes, cacheable."""
+    import numba
+    extract = _extract_fn(logp_fn, user_data, shared_logp, shared_data, "logp")
+    src = f"""
+def forecast_logp(dim, x_, out_, logp_, user_data_):
+    if dim != {n_dim}:
+        return -1
+    try:
+        x = numba.carray(x_, ({n_dim},))
+        out = numba.carray(out_, ({n_dim},))
+        logp = numba.carray(logp_, ())
+        logp_val, grad = extract(x, numba.carray(user_data_, (), RECORD))
+        logp[()] = logp_val
+        out[...] = grad
+        if not np.all(np.isfinite(out)):
+            return 3
+        if not np.isfinite(logp_val):
+            return 4
+    except Exception:
+        return 1
+    return 0
+"""
+    env = _base_env(user_data.dtype) | {"extract": extract}
+    fn = _compile_src(src, "forecast_logp", env, [_inner_key(logp_fn), str(user_data.dtype)])
+    sig = numba.types.int64(numba.types.uint64, numba.types.CPointer(numba.types.double),
+                            numba.types.CPointer(numba.types.double), numba.types.CPointer(numba.types.double),
+                            numba.types.voidptr)
+    return fn, sig
+
+
+def make_expand_wrapper(n_dim, n_expanded, expand_fn, user_data, shared_vars, shared_data):
+    """Replacement for nutpie's `_make_c_expand_func`: same C signature and return codes, cacheable."""
+    import numba
+    extract = _extract_fn(expand_fn, user_data, shared_vars, shared_data, "expand")
+    src = f"""
+def forecast_expand(dim, expanded, x_, out_, user_data_):
+    if dim != {n_dim}:
+        return -1
+    if expanded != {n_expanded}:
+        return -1
+    try:
+        x = numba.carray(x_, ({n_dim},))
+        out = numba.carray(out_, ({n_expanded},))
+        (values,) = extract(x, numba.carray(user_data_, (), RECORD))
+        out[...] = values
+    except Exception:
+        return -2
+    return 0
+"""
+    env = _base_env(user_data.dtype) | {"extract": extract}
+    fn = _compile_src(src, "forecast_expand", env, [_inner_key(expand_fn), str(user_data.dtype)])
+    sig = numba.types.int64(numba.types.uint64, numba.types.uint64, numba.types.CPointer(numba.types.double),
+                            numba.types.CPointer(numba.types.double), numba.types.voidptr)
+    return fn, sig
+
+
+@contextlib.contextmanager
+def _cacheable_wrappers():
+    import nutpie.compile_pymc as ncp
+    saved = ncp._make_c_logp_func, ncp._make_c_expand_func
+    ncp._make_c_logp_func, ncp._make_c_expand_func = make_logp_wrapper, make_expand_wrapper
+    try:
+        yield
+    finally:
+        ncp._make_c_logp_func, ncp._make_c_expand_func = saved
+
+
+def serialize_cache_saves() -> None:
+    """Make numba's cache saves atomic across processes (idempotent; patches `IndexDataCacheFile.save`).
+
+    numba adds an overload to a function's cache index by reading the index, adding the entry and writing it back,
+    with no lock, and names the new data file by the index's length. Same-source functions (PyTensor's generic
+    elementwise kernels) share one index, so two processes compiling at once (the cold-compile workers of
+    `runs._ColdCompiles`, `--jobs` workers) can drop each other's entry or pick the same data file. An exclusive
+    lock on a file in the cache directory around each save makes the read-modify-write whole."""
+    import fcntl
+    import os
+
+    from numba.core import caching
+    if getattr(caching.IndexDataCacheFile.save, "forecast_serialized", False):
+        return
+    unlocked = caching.IndexDataCacheFile.save
+
+    def save(self, key, data):
+        with open(os.path.join(self._cache_path, ".forecast-save.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return unlocked(self, key, data)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    save.forecast_serialized = True
+    caching.IndexDataCacheFile.save = save
+
+
+def compile_model(model):
+    """nutpie.compile_pymc_model(model, backend="numba") with disk-cached C callbacks when the graph allows it."""
+    import nutpie
+
+    from forecast.inference.kernels import register
+    register()
+    serialize_cache_saves()
+    try:
+        with _cacheable_wrappers():
+            return nutpie.compile_pymc_model(model, backend="numba", cache=True)
+    except _Uncacheable:
+        return nutpie.compile_pymc_model(model, backend="numba")

@@ -1,0 +1,271 @@
+"""Render a run into report.md, report.html (self-contained) and report.json, plus figures/."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from forecast.core.config import code_fingerprint
+from forecast.core.io import atomic_write_json, atomic_write_text
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("forecast.report", "templates"), autoescape=jinja2.select_autoescape(["html"]),
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x == ""
+
+
+def _pct(p) -> str:
+    if _blank(p):
+        return "—"
+    if p < 0.01:
+        return "<1%"
+    if p > 0.99:
+        return ">99%"
+    return f"{100 * p:.0f}%"
+
+
+def _date(d) -> str:
+    return "after horizon" if _blank(d) else str(d)
+
+
+def milestone_rows(table: pd.DataFrame) -> list[dict]:
+    """Display rows for the milestone table (forecast first, by target date)."""
+    rows = []
+    t = table.copy()
+    t["_order"] = t["forecast"].map({True: 0}).fillna(1)
+    for _, r in t.sort_values(["_order", "target_date", "id"]).iterrows():
+        r = {k: (None if _blank(v) else v) for k, v in r.items()}
+        if r["forecast"]:
+            if r["mode"] == "first_passage":
+                when, interval = _date(r["median_date"]), f"{_date(r['q10_date'])} – {_date(r['q90_date'])}"
+                p_h = _pct(r["p_by_horizon"])
+            else:
+                when, interval, p_h = "—", "—", "—"
+            p = _pct(r["p_by_target"])
+        else:
+            when = interval = p_h = "—"
+            p = {"observed": f"observed: {r['outcome']}", "resolved": f"resolved: {r['outcome']}"}.get(r["status"], "not forecast")
+        rows.append({"id": r["id"], "title": r["title"], "model": r["model"], "target": r["target_date"], "p": p,
+                     "median": when, "interval": interval, "p_horizon": p_h, "diag": r["diagnostics"] or "—",
+                     "note": (r["note"] or "") + (f" — {r['resolution_source']} ({r['resolved_date']})" if r["resolution_source"] else ""),
+                     "forecast": bool(r["forecast"]), "failed": r["diagnostics"] == "FAIL"})
+    return rows
+
+
+SECTIONS_CACHE = "figures/sections.json"
+
+
+def _read_cache(run_dir: Path) -> dict:
+    p = Path(run_dir) / SECTIONS_CACHE
+    return json.loads(p.read_text()) if p.exists() else {}
+
+
+def _section_key(code: str, name: str, posteriors: str) -> str:
+    return hashlib.sha256(f"{code}|{name}|{posteriors}".encode()).hexdigest()
+
+
+def _fitted_in(run, name: str) -> str:
+    """The run whose saved posterior of `name` this run uses (itself unless an update reused it)."""
+    return run.manifest.get("timings", {}).get(name, {}).get("reused_from", run.manifest["run_id"])
+
+
+def _section_posteriors(run, name: str) -> list[str]:
+    """What a model's section is drawn from: its own posterior and, recursively, those of the models it reads
+    ("model@run"), so a kept posterior whose upstream changed is redrawn."""
+    return [f"{name}@{_fitted_in(run, name)}"] + [p for u in run.models[name].requires if u in run.models
+                                                  for p in _section_posteriors(run, u)]
+
+
+def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list[dict]]:
+    """Gantt figure and one section per model (summary rows + figures), each drawn once per posterior and code version.
+
+    Figures and summaries are functions of a model's posterior and the code alone, so a re-render reads them
+    from `figures/sections.json` instead of redrawing ≈ 20 matplotlib figures (≈ 40 s), and a run made by
+    `forecast update` copies the sections of the posteriors it reused from the run that fitted them."""
+    code = code_fingerprint()
+    own = _read_cache(out)
+    fresh = {}
+    gantt_key = _section_key(code, "gantt", run.manifest["run_id"])
+
+    def gantt():
+        if not svg and own.get("gantt", {}).get("key") == gantt_key and (out / own["gantt"]["png"]).exists():
+            return own["gantt"]
+        from forecast.report.figures.common import save  # matplotlib only when something is drawn
+        from forecast.report.figures.overview import gantt
+        stored = save(gantt(run.milestones), figdir / "gantt", svg=svg)
+        return {"key": gantt_key, "png": f"figures/{stored[0]}",
+                "alt": "Probabilistic Gantt chart: for each forecast milestone, the 80% interval of the date it first becomes true, its median, and the seed's date."}
+
+    sections, todo = [], []
+    for name in run.models:
+        fitted_in = _fitted_in(run, name)
+        key = _section_key(code, name, ",".join(_section_posteriors(run, name)))
+        sections.append(None if svg else _cached_section(key, name, out, [fitted_in, run.manifest.get("parent_run")], own, fresh))
+        if sections[-1] is None:
+            todo.append((len(sections) - 1, name, key))
+    drawn, gantt_sec = _draw_sections(run, [(n, k) for _, n, k in todo], figdir, svg, meanwhile=gantt)
+    for (i, _, _), sec in zip(todo, drawn):
+        sections[i] = sec
+    atomic_write_json(out / SECTIONS_CACHE, {"gantt": gantt_sec, "sections": sections})
+    return gantt_sec, sections
+
+
+def _draw_section(run, name: str, key: str, figdir: Path, svg: bool) -> dict:
+    """One model's report section: its summary rows and figures (written to `figdir`)."""
+    from forecast.report.figures import model_figures  # matplotlib only when something is drawn
+    from forecast.report.figures.common import save
+    model = run.models[name]
+    model_figs = []
+    for fname, f in model_figures(model).items():
+        files = save(f, figdir / fname, svg=svg)
+        model_figs.append({"name": fname, "png": f"figures/{files[0]}", "alt": f"{model.title}: {fname.replace('_', ' ')}"})
+    summary = [dict(r, values=list(r["values"])) for r in model.summary()]
+    return {"key": key, "name": name, "title": model.title, "summary": summary, "figures": model_figs,
+            "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]}
+
+
+_FORKED: dict = {}  # what forked section workers draw from (inherited at fork, never pickled)
+
+
+def _draw_forked(job) -> dict:
+    return _draw_section(_FORKED["run"], *job, _FORKED["figdir"], _FORKED["svg"])
+
+
+def _draw_sections(run, jobs: list[tuple[str, str]], figdir: Path, svg: bool, timeout: float = 600.0,
+                   meanwhile=None) -> tuple[list[dict], object]:
+    """Draw sections, two at a time in forked processes when there are several (matplotlib draws on one core;
+    the adoption and convergence sections take ≈ 5 s each), and run `meanwhile()` here while they draw (two
+    workers rarely finish together: the gantt chart fills the idle core). Any failure of the workers (or
+    their timeout) falls back to drawing in this process. Returns (sections, what `meanwhile` returned)."""
+    import multiprocessing as mp
+    import os
+
+    def here():
+        return [_draw_section(run, n, k, figdir, svg) for n, k in jobs]
+
+    if len(jobs) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        return here(), meanwhile() if meanwhile else None
+    _FORKED.update(run=run, figdir=figdir, svg=svg)
+    done = {}
+    try:
+        with mp.get_context("fork").Pool(2) as pool:
+            pending = pool.map_async(_draw_forked, jobs, chunksize=1)
+            if meanwhile:
+                done["meanwhile"] = meanwhile()
+            return pending.get(timeout), done.get("meanwhile")
+    except Exception:  # noqa: BLE001 — a worker problem must not lose the report
+        if meanwhile and "meanwhile" not in done:
+            done["meanwhile"] = meanwhile()
+        return here(), done.get("meanwhile")
+    finally:
+        _FORKED.clear()
+
+
+def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh: dict) -> dict | None:
+    """A model's section from this run's cache, or copied (with its figures) from another run's: the run that
+    fitted the posterior, or the parent of an update (which drew it with the current code if the code changed)."""
+    import shutil
+    for run_dir, cache in ((out, own), *((out.parent / r, None) for r in dict.fromkeys(runs) if r)):
+        cache = cache if cache is not None else fresh.setdefault(run_dir.name, _read_cache(run_dir))
+        for sec in cache.get("sections", []):
+            if sec.get("key") != key or not all((run_dir / f["png"]).exists() for f in sec["figures"]):
+                continue
+            if run_dir != out:
+                for f in sec["figures"]:
+                    (out / f["png"]).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(run_dir / f["png"], out / f["png"])
+            return sec
+    return None
+
+
+def render_all(run, out: Path, *, svg: bool = False) -> dict:
+    """Write figures and all report formats into `out`; return the context used.
+
+    `svg=True` also writes each figure as SVG (for print); the report embeds the PNGs."""
+    out = Path(out)
+    figdir = out / "figures"
+    gantt, cached_sections = _model_sections(run, out, figdir, svg)
+    sections = [dict(sec, diag=run.manifest["diagnostics"][sec["name"]]) for sec in cached_sections]
+    changed = _what_changed(out)
+    calibration = _calibration(out)
+    history_fig = _history_figure(run, out, figdir)
+    ctx = {
+        "changed": changed, "calibration": calibration, "history_fig": history_fig,
+        "run": run.manifest, "rows": milestone_rows(run.milestones), "sections": sections,
+        "gantt": gantt,
+        "rendered": dt.datetime.now().isoformat(timespec="seconds"),
+        "n_forecast": int(run.milestones["forecast"].sum()), "n_total": len(run.milestones),
+        "all_passed": run.manifest.get("all_diagnostics_passed", False),
+    }
+    atomic_write_text(out / "report.md", _ENV.get_template("report.md.j2").render(**ctx))
+    ctx_html = dict(ctx, embed=lambda rel: "data:image/png;base64," + base64.b64encode((out / rel).read_bytes()).decode())
+    atomic_write_text(out / "report.html", _ENV.get_template("report.html.j2").render(**ctx_html))
+    atomic_write_json(out / "report.json", report_json(run, {sec["name"]: sec["summary"] for sec in sections}))
+    return ctx
+
+
+def report_json(run, summaries: dict | None = None) -> dict:
+    """Machine-readable report: every milestone with its probabilities, model and diagnostics status."""
+    return {
+        "schema": "convergence-forecast/report/v1",
+        "run_id": run.manifest["run_id"], "created": run.manifest["created"], "seed": run.manifest["config"]["seed"],
+        "diagnostics": {n: {k: d[k] for k in ("passed", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")}
+                        for n, d in run.manifest["diagnostics"].items()},
+        "milestones": json.loads(run.milestones.to_json(orient="records")),
+        "summaries": {n: [{k: v for k, v in r.items() if k != "values"} | {"median_value": r["values"][0], "q05_value": r["values"][1], "q95_value": r["values"][2]}
+                          for r in rows] for n, rows in (summaries or {n: m.summary() for n, m in run.models.items()}).items()},
+    }
+
+
+def _what_changed(out: Path) -> dict | None:
+    """The milestone diff when this run came from `forecast update`."""
+    p = out / "diff.csv"
+    if not p.exists():
+        return None
+    d = pd.read_csv(p)
+    d = d[d["delta"].notna() | d["p_by_target_before"].notna() | d["p_by_target_after"].notna()]
+    rows = [{"id": r["id"], "title": r["title"], "before": _pct(r["p_by_target_before"]), "after": _pct(r["p_by_target_after"]),
+             "delta": "—" if _blank(r["delta"]) else f"{100 * r['delta']:+.1f} pp",
+             "median": f"{_date(r['median_date_before'])} → {_date(r['median_date_after'])}"} for _, r in d.head(25).iterrows()]
+    return {"rows": rows}
+
+
+def _calibration(out: Path) -> dict | None:
+    """Latest backtest summary (reports/backtests/latest) if one exists beside the runs."""
+    p = out.parent / "backtests" / "latest" / "summary.csv"
+    s = pd.read_csv(p) if p.exists() else None
+    if s is None or s.empty:
+        return None
+    rows = [{k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.items()} for r in s.to_dict("records")]
+    man = out.parent / "backtests" / "latest" / "manifest.json"
+    meta = json.loads(man.read_text()) if man.exists() else {}
+    return {"rows": rows, "origins": meta.get("origins", []), "id": meta.get("id", "")}
+
+
+def _history_figure(run, out: Path, figdir: Path) -> dict | None:
+    """How each milestone's probability moved across runs (reports/history.csv), if there are at least two runs."""
+    from forecast.pipeline.history import history_rows, load_history
+    h = load_history(out.parent)
+    if run.manifest["run_id"] not in set(h["run_id"].astype(str)):
+        h = pd.concat([h, history_rows(run.manifest, run.milestones)], ignore_index=True)
+    if h.empty or h["run_id"].nunique() < 2:
+        return None
+    alt = "Probability of each milestone by its target date across runs (one line per milestone)."
+    # redrawn only when the history table (or the code) changed since the last render
+    key = hashlib.sha256((code_fingerprint() + h.astype(str).to_csv(index=False)).encode()).hexdigest()
+    stamp = figdir / "history.key"
+    if stamp.exists() and stamp.read_text() == key and (figdir / "history.png").exists():
+        return {"png": "figures/history.png", "alt": alt}
+    from forecast.report.figures.common import save
+    from forecast.report.figures.overview import history
+    files = save(history(h), figdir / "history", svg=False)
+    atomic_write_text(stamp, key)
+    return {"png": f"figures/{files[0]}", "alt": alt}
