@@ -8,7 +8,8 @@ import pytest
 from forecast.core.config import RunConfig
 from forecast.core.errors import DataValidationError, PriorSpecError
 from forecast.core.timeutil import logistic, logit, years_since
-from forecast.models.adoption import Adoption, elicited_sd, share_curve
+from forecast.models.adoption import Adoption
+from forecast.models.adoption.curves import elicited_sd, share_curve
 from forecast.data.priors import load_priors
 from forecast.data.tables import load_table
 from forecast.data.technologies import load_technologies, parse_technologies

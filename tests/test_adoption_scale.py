@@ -8,7 +8,8 @@ import pytest
 from scipy import special, stats
 
 from forecast.core.config import RunConfig
-from forecast.models import adoption as ad
+from forecast.core.timeutil import years_since
+from forecast.models.adoption import curves, likelihood
 from forecast.models.registry import build_models
 from forecast.inference.prior_predictive import observed_data_names, scalar_parameters
 
@@ -40,7 +41,7 @@ def test_grid_likelihood_equals_per_count_beta_binomial(mode):
     lc, r, t0, off = pt.dvector("lc"), pt.dvector("r"), pt.dvector("t0"), pt.dvector("off")
     phi = pt.dscalar("phi")
     params = [lc, r, t0, off, phi]
-    grid = ad.count_logp(pt.as_tensor(k), lc[row_tech], r[row_tech], t0[row_tech], off[row_frame], phi, pt.as_tensor(t), pt.as_tensor(n))
+    grid = likelihood.count_logp(pt.as_tensor(k), lc[row_tech], r[row_tech], t0[row_tech], off[row_frame], phi, pt.as_tensor(t), pt.as_tensor(n))
     per_count = _per_count_logp(lc, r, t0, off, phi, row_tech[ri], row_frame[ri], t[ri, ti], n[ri, ti], k[ri, ti])
     f = pytensor.function(params, [grid, *pt.grad(grid, params)], mode=mode)
     g = pytensor.function(params, [per_count, *pt.grad(per_count, params)])
@@ -54,7 +55,7 @@ def test_grid_likelihood_equals_per_count_beta_binomial(mode):
         # and the absolute value against scipy (PyMC's binomial coefficient included)
         c = special.expit(x[0])[row_tech[ri]] * special.expit(x[1][row_tech[ri]] * (t[ri, ti] - x[2][row_tech[ri]]))
         p = special.expit(special.logit(c) + x[3][row_frame[ri]])
-        regimes |= {"low" if q <= ad.SERIES_SHARE else "high" if q >= 1 - ad.SERIES_SHARE else "mid" for q in p}
+        regimes |= {"low" if q <= likelihood.SERIES_SHARE else "high" if q >= 1 - likelihood.SERIES_SHARE else "mid" for q in p}
         assert float(got[0]) == pytest.approx(stats.betabinom.logpmf(k[ri, ti], n[ri, ti], x[4] * p, x[4] * (1 - p)).sum(), rel=1e-10)
     assert regimes == {"low", "mid", "high"}  # every branch of the kernel was compared
 
@@ -62,7 +63,7 @@ def test_grid_likelihood_equals_per_count_beta_binomial(mode):
 def test_rising_factorial_matches_log_gamma():
     for a in np.concatenate([np.logspace(-8, 4, 60), [9.999, 10.0, 10.001]]):
         for m in [0, 1, 2, 7, 8, 9, 15, 60, 500]:
-            lg, dg = ad._rising(a, m)
+            lg, dg = likelihood._rising(a, m)
             assert lg == pytest.approx(special.gammaln(a + m) - special.gammaln(a), rel=1e-11, abs=1e-11)
             assert dg == pytest.approx(special.digamma(a + m) - special.digamma(a), rel=1e-12, abs=1e-12)
 
@@ -86,7 +87,7 @@ def test_grid_holds_every_count_once(real):
         cells = g["n"][i[0]] > 0
         mid = c["period_start"] + (c["period_end"] - c["period_start"]) / 2
         assert list(g["k"][i[0]][cells]) == list(c.assign(_m=mid).sort_values("_m")["k"])  # in time order
-        np.testing.assert_allclose(g["t"][i[0]][cells], np.sort(ad.years_since(mid, m.inputs["ref_date"])))
+        np.testing.assert_allclose(g["t"][i[0]][cells], np.sort(years_since(mid, m.inputs["ref_date"])))
         assert not cells[cells.sum():].any()  # counts fill the row's first cells
     # spare room: one more row, one more cell per row and one more frame fit in the same shapes
     assert g["n"].shape[0] > used.sum() and g["n"].shape[1] > (g["n"] > 0).sum(axis=1).max()
@@ -198,10 +199,10 @@ def test_a_second_count_for_the_same_frame_and_period_is_rejected():
 def test_kernel_returns_non_finite_instead_of_raising_at_extreme_parameters():
     """A ceiling of exactly 1 in floating point on a saturated curve makes 1 − P = 0: the samplers need a
     non-finite value (a rejected point), not ZeroDivisionError (which stopped PyMC's sampler in tuning)."""
-    ad.count_loglik_op()  # compiles the kernels with numba
+    likelihood.count_loglik_op()  # compiles the kernels with numba
     one = np.ones(1)
     t, n, k = np.array([[200.0]]), np.array([[10]]), np.array([[3]])  # r (t − t0) = 1000: logistic(−1000) underflows to 0
-    out = ad._count_loglik(one * 800.0, one * 5.0, one * 0.0, one * 0.0, np.asarray(20.0), t, n, k)
+    out = likelihood._count_loglik(one * 800.0, one * 5.0, one * 0.0, one * 0.0, np.asarray(20.0), t, n, k)
     assert not np.isfinite(out[0]) or not all(np.isfinite(g).all() for g in out[1:])
 
 
@@ -209,13 +210,13 @@ def test_reaches_plateau():
     n = np.full(12, 40)
     t = np.arange(12) / 4.0
     level = lambda r, t0: np.round(n * 0.8 * special.expit(r * (t - t0))).astype(int)  # noqa: E731
-    assert ad.reaches_plateau(level(3.0, 0.5), n)        # past its midpoint for two years: levelled off
-    assert not ad.reaches_plateau(level(1.5, 3.0), n)    # still in its exponential phase
-    assert not ad.reaches_plateau(level(3.0, 0.5)[:7], n[:7])  # fewer than two years of counts
-    assert not ad.reaches_plateau(np.r_[np.zeros(8, int), [5, 5, 5, 5]], n)  # no adopters the year before
+    assert curves.reaches_plateau(level(3.0, 0.5), n)        # past its midpoint for two years: levelled off
+    assert not curves.reaches_plateau(level(1.5, 3.0), n)    # still in its exponential phase
+    assert not curves.reaches_plateau(level(3.0, 0.5)[:7], n[:7])  # fewer than two years of counts
+    assert not curves.reaches_plateau(np.r_[np.zeros(8, int), [5, 5, 5, 5]], n)  # no adopters the year before
     # the boundary: a last-year share 1.3 times the year before's is not a plateau, just below it is
     k = np.r_[np.zeros(4, int), [10] * 4, [13] * 4]
-    assert not ad.reaches_plateau(k, n) and ad.reaches_plateau(k - np.r_[np.zeros(8, int), [1, 0, 0, 0]], n)
+    assert not curves.reaches_plateau(k, n) and curves.reaches_plateau(k - np.r_[np.zeros(8, int), [1, 0, 0, 0]], n)
 
 
 def test_counted_technologies_without_adopters_sample_t0_directly():
@@ -226,7 +227,7 @@ def test_counted_technologies_without_adopters_sample_t0_directly():
     rows = m.inputs["count"]["rows"]
     adopters = rows.groupby("technology")["k"].sum()
     level = [m.inputs["techs"][i] for i in m.inputs["level_idx"]]
-    assert level == [t for t in m.counted_techs if adopters[t] >= ad.LEVEL_MIN_ADOPTERS] == ["moe"]
+    assert level == [t for t in m.counted_techs if adopters[t] >= curves.LEVEL_MIN_ADOPTERS] == ["moe"]
     assert len(m.inputs["t_ref"]) == len(level)
     model = m.build_model()
     assert model["level_ref"].type.shape == (1,)
@@ -248,9 +249,9 @@ def test_ceilings_are_centred_only_where_counts_level_off(tmp_path, monkeypatch)
     monkeypatch.setenv("FORECAST_HOME", str(tmp_path))
     m = build_models(["adoption"], RunConfig(seed=3), tmp_path / "data", evidence=False)["adoption"]
     rows = m.inputs["count"]["rows"].sort_values("period_start")
-    plateau = {t for t, g in rows.groupby("technology") if ad.reaches_plateau(g["k"].to_numpy(), g["n"].to_numpy())}
+    plateau = {t for t, g in rows.groupby("technology") if curves.reaches_plateau(g["k"].to_numpy(), g["n"].to_numpy())}
     centred, ceil = m.centred_techs, m.centred_ceiling_techs
-    assert len(centred) >= ad.CENTRE_MIN_TECHS and set(ceil) == set(centred) & plateau
+    assert len(centred) >= curves.CENTRE_MIN_TECHS and set(ceil) == set(centred) & plateau
     assert 0 < len(ceil) < len(centred)
     model = m.build_model()
     assert model["logr_centred"].type.shape == (len(centred),) and model["logitc_centred"].type.shape == (len(ceil),)
@@ -260,5 +261,5 @@ def test_ceilings_are_centred_only_where_counts_level_off(tmp_path, monkeypatch)
 
 def test_small_registries_sample_with_a_low_rank_mass_matrix(real):
     m, _ = real
-    assert len(m.inputs["techs"]) - len(m.inputs["no_data_techs"]) <= ad.LOW_RANK_MAX_TECHS
+    assert len(m.inputs["techs"]) - len(m.inputs["no_data_techs"]) <= curves.LOW_RANK_MAX_TECHS
     assert m.nutpie_options == {"low_rank_modified_mass_matrix": True}

@@ -11,14 +11,15 @@ import pytest
 import xarray as xr
 
 from forecast.core import config
-from forecast.inference import reweight as rw
+from forecast.inference import importance
+from forecast.pipeline import reweight as rw
 
 
 def test_psis_resample_reference_normal():
     # proposal N(0, 1), likelihood N(1 | x, 1): the target is N(0.5, 0.5)
     rng = np.random.default_rng(0)
     x = rng.standard_normal(20000)
-    idx, info = rw.psis_resample(-0.5 * (1.0 - x) ** 2, np.random.default_rng(1))
+    idx, info = importance.psis_resample(-0.5 * (1.0 - x) ** 2, np.random.default_rng(1))
     y = x[idx]
     assert abs(y.mean() - 0.5) < 0.02 and abs(y.var() - 0.5) < 0.03
     assert info["pareto_k"] < 0.5 and 0.5 * 20000 < info["ess"] < 20000 and info["n_unique"] < 20000
@@ -26,7 +27,7 @@ def test_psis_resample_reference_normal():
 
 
 def test_psis_resample_flat_weights_keep_every_draw():
-    idx, info = rw.psis_resample(np.zeros(1000), np.random.default_rng(3))
+    idx, info = importance.psis_resample(np.zeros(1000), np.random.default_rng(3))
     assert (idx == np.arange(1000)).all() and info["ess"] == pytest.approx(1000)
 
 
@@ -35,14 +36,14 @@ def test_psis_heavy_tail_flags_k():
     rng = np.random.default_rng(2)
     x = rng.standard_normal(4000)
     # (target N(0, 10²): theoretical k = 1 − 1/10² ≈ 0.99)
-    _, info = rw.psis_resample(0.5 * x ** 2 - 0.5 * (x / 10) ** 2, np.random.default_rng(0))
+    _, info = importance.psis_resample(0.5 * x ** 2 - 0.5 * (x / 10) ** 2, np.random.default_rng(0))
     assert info["pareto_k"] > rw.K_MAX
 
 
 def test_take_draws_keeps_shape_and_coords():
     ds = xr.Dataset({"a": (("chain", "draw", "k"), np.arange(12.0).reshape(2, 3, 2)), "b": (("k",), [5.0, 6.0])},
                     coords={"k": ["x", "y"]})
-    out = rw.take_draws(ds, np.array([0, 0, 1, 3, 5, 5]))
+    out = importance.take_draws(ds, np.array([0, 0, 1, 3, 5, 5]))
     flat = ds["a"].values.reshape(6, 2)
     np.testing.assert_array_equal(out["a"].values.reshape(6, 2), flat[[0, 0, 1, 3, 5, 5]])
     assert out["a"].dims == ("chain", "draw", "k") and list(out["k"].values) == ["x", "y"] and (out["b"] == ds["b"]).all()

@@ -349,7 +349,7 @@ def preload() -> None:
 
     from forecast.evaluation import milestones  # noqa: F401
     from forecast.app import api  # noqa: F401
-    from forecast.inference import reweight  # noqa: F401
+    from forecast.pipeline import reweight  # noqa: F401
     from forecast.report import render  # noqa: F401
 
 

@@ -63,7 +63,8 @@ def forecast_{what}_extract(x, ud):
 
 def _compile_src(src: str, name: str, env: dict, key_parts: list[str]):
     from pytensor.link.numba.cache import compile_numba_function_src
-    key = hashlib.sha256("|".join([f"forecast-wrapper-v{WRAPPER_VERSION}", *key_parts, src]).encode()).hexdigest()
+    # the module name is part of the key: a cached function is loaded by re-importing the module its globals name
+    key = hashlib.sha256("|".join([f"forecast-wrapper-v{WRAPPER_VERSION}", __name__, *key_parts, src]).encode()).hexdigest()
     return compile_numba_function_src(src, name, env, cache_key=key)
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from forecast.core.errors import PriorSpecError
 from forecast.core.timeutil import first_passage_index
 from forecast.data.technologies import COMPONENTS, convergence_degree, level_index, load_levels
-from forecast.models.adoption import registry_for
+from forecast.models.adoption.curves import registry_for
 from forecast.models.base import ForecastModel, quantile_row
 
 

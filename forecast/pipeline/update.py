@@ -17,6 +17,7 @@ from forecast.pipeline.history import milestone_diff
 from forecast.pipeline.schedule import fit_all, last_sample_seconds
 from forecast.models.registry import build_models
 from forecast.pipeline.store import Run, before_cfg, finalize, milestones_file, read_milestone_table, resolve_run_path
+from forecast.models.protocols import Reweightable
 
 
 @dataclasses.dataclass
@@ -58,7 +59,7 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
     A touched model that supports it is first updated by importance reweighting of its last MCMC fit
     (forecast/reweight.py: Pareto k̂, ESS and the run's gate must pass); otherwise, or with `reweight=False`,
     it is refitted. Models that read a refitted or reweighted model are refitted."""
-    from forecast.inference import reweight as rw
+    from forecast.pipeline import reweight as rw
     say = progress or (lambda msg: None)
     t_start = time.perf_counter()
     plan = plan_update(parent, data_dir)
@@ -72,7 +73,7 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
         models[n].diagnostics = Diagnostics.from_dict(manifest["diagnostics"][n])
     reweighted: dict[str, dict] = {}
     for n in plan.refit if reweight else []:
-        if set(models[n].requires) & set(plan.refit) or not hasattr(models[n], "reweighted_posterior"):
+        if set(models[n].requires) & set(plan.refit) or not isinstance(models[n], Reweightable):
             continue
         t0 = time.perf_counter()
         got, info = rw.try_reweight(models[n], n, manifest, plan.parent.parent, data_dir, cfg_run)
