@@ -7,8 +7,8 @@ import pytest
 
 from forecast.core.config import RunConfig
 from forecast.core.timeutil import month_grid
-from forecast.models.densing import (Densing, al_unit_b, capability_curve, doubling_months, inverse_curve,
-                                     log_density)
+from forecast.models.densing import Densing
+from forecast.models.densing.curves import al_unit_b, capability_curve, doubling_months, inverse_curve, log_density
 from forecast.data.tables import load_table
 from forecast.report.figures import model_figures
 

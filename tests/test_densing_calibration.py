@@ -10,7 +10,9 @@ from scipy import integrate
 from forecast.core.config import RunConfig
 from forecast.core.errors import RunError
 from forecast.core.timeutil import decimal_year
-from forecast.models.densing import TYP, Densing, al_unit_b, capability_curve, smoothed_al_noise
+from forecast.models.densing import Densing
+from forecast.models.densing.curves import al_unit_b, capability_curve, smoothed_al_noise
+from forecast.models.densing.model import TYP
 from forecast.data.tables import load_table
 
 ORIGIN = "2024-01-01"
@@ -122,7 +124,7 @@ def test_prior_draw_is_the_graph_prior(frames):
     the curve reparametrisation's log Jacobian (here by finite differences): the curve_prior Potential is exactly
     independent ceil_frac, k, h priors, so drawing those is drawing from the fit's prior."""
     from scipy import stats
-    from forecast.models.densing import LN2
+    from forecast.models.densing.curves import LN2
     m = Densing(frames)
     model = m.build_model()
     x, P = m.inputs, m.priors

@@ -230,7 +230,7 @@ def cmd_serve(a) -> int:
         print(f"serving: pid {st['pid']} on {st['socket']} (log {Path(st['socket']).with_suffix('.log')}); "
               f"`forecast serve --stop` stops it")
         return 0
-    server.serve(path, a.idle_minutes)
+    server.serve(run_local, path, a.idle_minutes)
     return 0
 
 

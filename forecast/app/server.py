@@ -159,7 +159,8 @@ class _Server:
     """Control requests (status, stop) are answered at once by the accepting thread; commands queue for the
     main thread (PyTensor, signals and the Ctrl-C forwarding need it) and run one at a time."""
 
-    def __init__(self, path: Path, idle_s: float, log):
+    def __init__(self, path: Path, idle_s: float, log, handler):
+        self.handler = handler  # runs one command line in this process and returns its exit code
         self.path, self.idle_s, self.log = path, idle_s, log
         self.started = time.time()
         self.served = 0
@@ -222,7 +223,6 @@ class _Server:
                 os.close(fd)
 
     def run_command(self, conn: socket.socket, msg: dict, fds: list[int]) -> int:
-        from forecast.app import cli
         done = threading.Event()
         guard = threading.Lock()
 
@@ -262,7 +262,7 @@ class _Server:
             os.environ.update(msg["env"])
             os.chdir(msg["cwd"])
             try:
-                rc = cli.run_local(msg["argv"])
+                rc = self.handler(msg["argv"])
             except SystemExit as exc:  # argparse's own exits
                 rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
             except KeyboardInterrupt:
@@ -353,8 +353,9 @@ def preload() -> None:
     from forecast.report import render  # noqa: F401
 
 
-def serve(path: Path | None = None, idle_minutes: float = 120.0, log=None) -> None:
-    """Listen on `path` (default `socket_path()`) and run commands until stopped or idle for `idle_minutes`."""
+def serve(handler, path: Path | None = None, idle_minutes: float = 120.0, log=None) -> None:
+    """Listen on `path` (default `socket_path()`) and run commands with `handler(argv) -> exit code` until stopped
+    or idle for `idle_minutes`."""
     path = Path(path or socket_path())
     log = log or (lambda msg: print(f"[forecast serve {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True))
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -364,7 +365,7 @@ def serve(path: Path | None = None, idle_minutes: float = 120.0, log=None) -> No
             raise RunError(f"a server already listens on {path} (forecast serve --stop first)")
         path.unlink()  # stale: its process is gone
     preload()
-    server = _Server(path, idle_minutes * 60.0, log)
+    server = _Server(path, idle_minutes * 60.0, log, handler)
     serving.set_current(server)
     try:
         server.loop()

@@ -21,31 +21,58 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.build.base import BuildResult, Builder, Input
+from forecast.data.build.model_names import OBS_ALIASES, OBS_REJECT, match_obsscaling, size_mismatch
+
 
 EPOCH_BENCH = "epoch_open_models/benchmarks_with_model_accessibility.csv"
+
+
 EPOCH_ALL = "epoch_all_ai_models/all_ai_models.csv"
+
+
 OBS = "obsscaling/base_llm_benchmark_eval.csv"
+
+
 HF_V1 = "open_llm_leaderboard/huggingface_v1.csv"
+
+
 HF_V2 = "open_llm_leaderboard/huggingface_v2.csv"
 
+
 SRC_EPOCH = "epoch_open_models"
+
+
 SRC_OBS = "obsscaling"
+
+
 SRC_V1 = "open_llm_leaderboard_v1"
+
+
 SRC_V2 = "open_llm_leaderboard_v2"
+
 
 COLUMNS = ["model", "date", "date_kind", "parameters", "active_parameters", "benchmark", "score",
            "open_weights", "source"]
 
+
 MIN_PARAMS = 1e8  # below this: toy / test repos
+
 
 # --- source column -> canonical benchmark name --------------------------------------------------
 EPOCH_BENCHMARKS = {"MMLU": "mmlu", "BBH": "bbh", "GPQA": "gpqa"}
+
+
 OBS_BENCHMARKS = {"MMLU": "mmlu", "ARC-C": "arc_c", "HellaSwag": "hellaswag", "Winograd": "winogrande",
                   "GSM8K": "gsm8k", "TruthfulQA": "truthfulqa"}
+
+
 V1_BENCHMARKS = {"mmlu": "mmlu", "arc": "arc_c", "hellaswag": "hellaswag", "winogrande": "winogrande",
                  "gsm8k": "gsm8k", "truthfulqa": "truthfulqa"}
+
+
 V2_BENCHMARKS = {"mmlu_pro": "mmlu_pro", "bbh": "bbh", "gpqa": "gpqa", "math": "math_lvl5",
                  "ifeval": "ifeval", "musr": "musr"}
+
 
 # --- base-model filters ---------------------------------------------------------------------------
 # names that mark an instruction/chat/preference-tuned, merged or otherwise derived checkpoint
@@ -54,114 +81,40 @@ DERIVED_NAME = re.compile(
     r"roleplay|orca|vicuna|llava|alpaca|dolly|flan|aya-expanse|llamafied|pruned|gptq|awq|gguf|exl2|tiny-random|"
     r"(?:^|[-_/])test(?:[-_]|$)",
     re.IGNORECASE)
+
+
 # leaderboard "pretrained" entries from these organisations are experiments derived from other base
 # models (embedding swaps, SFT stages, continued training), not independent pretraining runs
 DERIVED_ORGS = ("tinycompany/", "ontocord/", "OEvortex/", "FlofloB/")
+
+
 # MoE: architecture class or the model name (Mixtral, DBRX, Qwen-MoE, DeepSeek-MoE, Jamba, NxM experts)
 MOE_ARCH = re.compile(r"mixtral|moe|dbrx|jamba|switchtransformer|deepseek|aria|arctic|grok", re.IGNORECASE)
+
+
 MOE_NAME = re.compile(r"moe|mixtral|dbrx|jamba|grok-1|camelidae|qwen2idae|deepseek-v2|deepseek-coder-v2|"
                       r"\d+x\d+(?:\.\d+)?[bm]|-a\d+(?:\.\d+)?[bm]\b", re.IGNORECASE)
+
+
 # Epoch benchmark table: instruction-tuned / chat systems (the table mixes them with base models)
 EPOCH_NOT_BASE = re.compile(r"instruct|chat(?!glm2-\d+b-base)|flan|^text-|gpt-3\.5|gpt-4|^o1|claude|gemini|"
                             r"hermes|inflection|reka|yi-large|mistral large$|mistral medium|command r", re.IGNORECASE)
 
-# --- ObsScaling -> Epoch all-models name matching ---------------------------------------------------
-# Explicit aliases (HF id -> Epoch `Model`), used where the automatic normalization below cannot
-# match; each is the same checkpoint, not a sibling size or variant.
-OBS_ALIASES = {
-    "mistralai/Mistral-7B-v0.1": "Mistral 7B",
-    "mistralai/Mistral-Nemo-Base-2407": "Mistral NeMo",
-    "bigscience/bloom": "BLOOM-176B",
-    "bigscience/bloom-7b1": "BLOOM-7.1B",
-    "togethercomputer/RedPajama-INCITE-Base-7B-v0.1": "RedPajama-INCITE-7B-Base",
-    "cerebras/btlm-3b-8k-base": "BTLM-3B",
-    "RWKV/rwkv-4-14b-pile": "RWKV-4 14B",
-    "openai-community/gpt2-xl": "GPT-2 (1.5B)",
-    # Epoch's "StableLM-Base-Alpha-7B" carries the v2 release date (2023-08-05) and size (6.89B)
-    "stabilityai/stablelm-base-alpha-7b-v2": "StableLM-Base-Alpha-7B",
-}
+
 # Automatic candidates that are NOT the same model (rejected; the ObsScaling model stays unmatched).
-OBS_REJECT = {
-    "stabilityai/stablelm-base-alpha-7b": "Epoch's StableLM-Base-Alpha-7B entry is the v2 model (2023-08-05)",
-}
+
+
 # ObsScaling rows dropped before matching
 OBS_DROP = {
     "RWKV/rwkv-raven-14b": "instruction-tuned (Raven = RWKV-4 fine-tuned on instruction data), not a base model",
     "openlm-research/open_llama_7b_v2": "size column says 13.0B for a 7B model (inconsistent row)",
 }
+
+
 # ObsScaling "Model Size (B)" for MoE models mixes total and active counts (Mixtral-8x7B 45 = total,
 # Mixtral-8x22B 39 = active, DeepSeek-V2 21 = active, Qwen2-57B-A14B 24 = neither); no active count
 # is given, so MoE rows are dropped.
 OBS_MOE_FAMILIES = ("Mixtral", "DeepSeek-V2", "DeepSeek-Coder-V2", "DeepSeek-MoE", "Jamba")
-
-_STRIP_SUFFIX = re.compile(r"(-hf|-base|-fp8)$", re.IGNORECASE)
-
-
-def norm_name(name: str) -> str:
-    """Normalize a model name for matching: lower case, org prefix and '-hf'/'-base'/'-fp8' suffixes
-    removed, 'meta-llama-' -> 'llama-', 'codellama' -> 'code llama', '_' between digits -> '.',
-    then every character other than letters, digits and '.' removed.
-    "meta-llama/Llama-2-7b-hf" and "Llama 2-7B" both give "llama27b"."""
-    s = str(name).strip().split("/")[-1]
-    for _ in range(2):
-        s = _STRIP_SUFFIX.sub("", s)
-    s = s.lower()
-    s = re.sub(r"^meta-llama-", "llama-", s)
-    s = re.sub(r"(?<=\d)_(?=\d)", ".", s)
-    return re.sub(r"[^a-z0-9.]", "", s)
-
-
-def _epoch_index(all_models: pd.DataFrame) -> dict[str, list[tuple[str, pd.Timestamp]]]:
-    idx: dict[str, list[tuple[str, pd.Timestamp]]] = {}
-    for name, date in zip(all_models["Model"], all_models["date"]):
-        if pd.isna(date):
-            continue
-        idx.setdefault(norm_name(name), []).append((str(name).strip(), date))
-    return idx
-
-
-def match_obsscaling(hf_ids: list[str], all_models: pd.DataFrame) -> tuple[dict[str, tuple[str, pd.Timestamp]], dict[str, str]]:
-    """Map ObsScaling HF ids to (Epoch model name, publication date). Returns (matched, unmatched reasons)."""
-    idx = _epoch_index(all_models)
-    by_name = {str(n).strip(): d for n, d in zip(all_models["Model"], all_models["date"]) if pd.notna(d)}
-    matched, unmatched = {}, {}
-    for hf in hf_ids:
-        if hf in OBS_ALIASES:
-            target = OBS_ALIASES[hf]
-            if target in by_name:
-                matched[hf] = (target, by_name[target])
-            else:
-                unmatched[hf] = f"alias {target!r} not dated in Epoch"
-            continue
-        if hf in OBS_REJECT:
-            unmatched[hf] = OBS_REJECT[hf]
-            continue
-        cands = idx.get(norm_name(hf), [])
-        dates = {d for _, d in cands}
-        if len(dates) == 1:
-            matched[hf] = cands[0]
-        elif len(dates) > 1:
-            unmatched[hf] = f"ambiguous: {[c for c, _ in cands]}"
-        else:
-            unmatched[hf] = "no Epoch model with this normalized name"
-    return matched, unmatched
-
-
-_NAME_SIZE = re.compile(r"(?<![a-z0-9.])(\d+(?:[._]\d+)?)([bm])(?![a-z])", re.IGNORECASE)
-
-
-def name_size(name: str) -> float:
-    """Parameter count stated in a repo name (first '<number>B' / '<number>M' token), else NaN."""
-    m = _NAME_SIZE.search(str(name).split("/")[-1])
-    if not m:
-        return np.nan
-    return float(m.group(1).replace("_", ".")) * (1e9 if m.group(2).lower() == "b" else 1e6)
-
-
-def _size_mismatch(names: pd.Series, params: pd.Series) -> pd.Series:
-    ns = names.map(name_size)
-    ratio = params / ns
-    return ((ratio > 2) | (ratio < 0.5)).fillna(False).astype(bool)
 
 
 def _parse_int(s) -> float:
@@ -184,8 +137,6 @@ def _long(frame: pd.DataFrame, bench_map: dict[str, str], scale: float = 1.0) ->
         parts.append(part[part["score"].notna()])
     return pd.concat(parts, ignore_index=True)
 
-
-# --- per-source builders ------------------------------------------------------------------------------
 
 def _epoch(shared: Path, rules: list[str], notes: list[str]) -> pd.DataFrame:
     raw = pd.read_csv(shared / EPOCH_BENCH)
@@ -318,8 +269,8 @@ def _hf_v2(shared: Path, rules: list[str], notes: list[str]) -> tuple[pd.DataFra
     keep(flt.df["date"] != pd.Timestamp("2022-03-02"), "upload date != 2022-03-02 (Hub migration placeholder for pre-2022 repos)")
     flt.df["parameters"] = pd.to_numeric(flt.df["metadata_params_billions"], errors="coerce") * 1e9
     keep(flt.df["parameters"] >= MIN_PARAMS, ">= 1e8 parameters")
-    bad_size = sorted(set(flt.df.loc[_size_mismatch(flt.df["model_name"], flt.df["parameters"]), "model_name"]))
-    keep(~_size_mismatch(flt.df["model_name"], flt.df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
+    bad_size = sorted(set(flt.df.loc[size_mismatch(flt.df["model_name"], flt.df["parameters"]), "model_name"]))
+    keep(~size_mismatch(flt.df["model_name"], flt.df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
     keep(flt.df["model_precision"].isin(["bfloat16", "float16"]), "precision bfloat16/float16 (no quantized evaluations)")
     flt.df = flt.df.assign(_p=_precision_rank(flt.df["model_precision"]), _s=pd.to_datetime(flt.df["metadata_submission_date"], errors="coerce"))
     flt.df = flt.df.sort_values(["model_name", "_p", "_s"], ascending=[True, True, False]).drop_duplicates("model_name")
@@ -364,8 +315,8 @@ def _hf_v1(shared: Path, v2raw: pd.DataFrame, rules: list[str], notes: list[str]
     flt.df["parameters"] = flt.df["model"].map(v2p).fillna(flt.df["params_b"].where(flt.df["params_b"] > 0)) * 1e9
     n_v2size = int(flt.df["model"].isin(v2p.index).sum())
     keep(flt.df["parameters"] >= MIN_PARAMS, ">= 1e8 parameters (unknown size dropped)")
-    bad_size = sorted(set(flt.df.loc[_size_mismatch(flt.df["model"], flt.df["parameters"]), "model"]))
-    keep(~_size_mismatch(flt.df["model"], flt.df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
+    bad_size = sorted(set(flt.df.loc[size_mismatch(flt.df["model"], flt.df["parameters"]), "model"]))
+    keep(~size_mismatch(flt.df["model"], flt.df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
     keep(flt.df["precision"].isin(["bfloat16", "float16"]), "precision bfloat16/float16 (no 4bit/8bit/GPTQ evaluations)")
     flt.df = flt.df.assign(_p=_precision_rank(flt.df["precision"]))
     flt.df = flt.df.sort_values(["model", "_p", "date"], ascending=[True, True, False]).drop_duplicates("model")

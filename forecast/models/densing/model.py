@@ -37,77 +37,25 @@ dates are evaluation timestamps (see the priors file).
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
 
-from forecast.core.timeutil import logistic, years_since
+from forecast.core.timeutil import years_since
 from forecast.inference.diagnostics import combine
-from forecast.core.errors import RunError
 from forecast.inference.sampling import FitResult, sample
 from forecast.models.base import ForecastModel, quantile_row
 from forecast.core.timeutil import decimal_year
+from forecast.models.densing.curves import capability_curve, doubling_months, inverse_curve, log_density, score_location_scale, smoothed_al_noise
+from forecast.models.densing.simulate import DensingSimulation
+from forecast.models.densing.curves import LN2
 
-LN2 = math.log(2.0)
 TYP = "_typ"
 MONITOR = ["log_T", "tau_r", "r", "k", "h", "ceil_frac", "sigma_score", "sigma_rho"]
 
 
-# ---------------------------------------------------------------- pure maths (tested by hand)
 
-
-def capability_curve(log_n, floor, ceil_frac, k, m):
-    """Score of a model with ln(effective parameters) = log_n on the reference curve."""
-    return floor + (1.0 - floor) * ceil_frac * logistic(k * (np.asarray(log_n, float) - m))
-
-
-def inverse_curve(score, floor, ceil_frac, k, m):
-    """ln N_eff reaching `score` on the curve; +inf at or above the ceiling, −inf at or below the floor."""
-    score = np.asarray(score, float)
-    frac = (score - floor) / ((1.0 - floor) * ceil_frac)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = m + (np.log(frac) - np.log1p(-frac)) / k
-    out = np.where(frac >= 1.0, np.inf, out)
-    return np.where(frac <= 0.0, -np.inf, out)
-
-
-def log_density(score, log_n_active, floor, ceil_frac, k, m):
-    """ln ρ = ln N_eff − ln N_active."""
-    return inverse_curve(score, floor, ceil_frac, k, m) - np.asarray(log_n_active, float)
-
-
-def doubling_months(rate_per_year):
-    """Doubling time in months of exp(rate·t), t in years (inf/negative when the rate is ≤ 0)."""
-    with np.errstate(divide="ignore"):
-        return 12.0 * LN2 / np.asarray(rate_per_year, float)
-
-
-
-def al_unit_b(q):
-    """Rate b giving an asymmetric Laplace (PyMC parametrisation, quantile q) unit standard deviation."""
-    kappa = (q / (1.0 - q)) ** 0.5
-    return (1.0 + kappa ** 4) ** 0.5 / kappa
-
-
-def smoothed_al_noise(q, eps, size, rng):
-    """Draws of (y − μ)/scale under the fit's likelihood: the unit-sd asymmetric Laplace (quantile q) with its
-    kink rounded over `eps` (eps > 0, as in the fit). Its density exp(−½((κ − 1/κ)u + (κ + 1/κ)·√(u² + eps²)))
-    in u = b·(y − μ)/scale is the hyperbolic distribution, scipy's generalized hyperbolic with p = 1."""
-    from scipy import stats
-    kap = math.sqrt(q / (1.0 - q))
-    u = stats.genhyperbolic(1.0, 0.5 * (kap + 1 / kap) * eps, -0.5 * (kap - 1 / kap) * eps, scale=eps)
-    return u.rvs(size=size, random_state=rng) / al_unit_b(q)
-
-
-def score_location_scale(log_n_eff, floor, ceil_frac, k, m, sigma_rho, sigma_score):
-    """Location (the curve at ln N + L(t)) and delta-method scale of a score in the likelihood (numpy twin of the graph)."""
-    p = logistic(k * (log_n_eff - m))
-    span = (1.0 - floor) * ceil_frac
-    return floor + span * p, np.sqrt((span * k * p * (1.0 - p) * sigma_rho) ** 2 + sigma_score ** 2)
-
-
-class Densing(ForecastModel):
+class Densing(DensingSimulation, ForecastModel):
     """Capability density of open base models (effective size from per-benchmark capability-vs-size curves, divided by active parameters): frontier (90% quantile) and typical (median) log-density trends, partially pooled across benchmark groups, with an optional break at ChatGPT; answers the doubling-time and 'small open model reaches score X' milestones."""
 
     name = "densing"
@@ -396,48 +344,8 @@ class Densing(ForecastModel):
         s = self.priors.settings
         return mu + scale * smoothed_al_noise(float(s["typical_quantile"]), float(s.get("al_smoothing", 0.1)), mu.shape, rng)
 
-    # ---- simulation-based calibration
-    def sbc_draw(self, model, seed):
-        """θ* from the fit's prior and scores from its likelihood, for the graph `model` (frontier or typical τ).
 
-        Prior: for any r and Δ the map (curve_level, curve_head, curve_slope) → (ceil_frac, k, h) is a bijection onto
-        (0, 1) × (0, ∞) × ℝ, and the curve_prior Potential is the density of independent ceil_frac, k, h priors times
-        its Jacobian, so drawing ceil_frac, k, h from their stated priors is exactly the fit's prior. Likelihood: one
-        kink-rounded asymmetric-Laplace draw per score (the Potential's per-row density is normalised up to a constant
-        that does not depend on θ). Weights must be 0 or 1: a 0 row drops out, a weight of 2 would be one score
-        counted twice, which no data simulation reproduces. Ranked: log_T (frontier doubling time), tau_r (spread of
-        group rates) and delta_break (change of the growth rate at ChatGPT), the scalars with a clear meaning."""
-        data = {d.name: np.asarray(d.get_value()) for d in model.data_vars}
-        if not np.isin(data["weight"], (0.0, 1.0)).all():
-            raise RunError("densing SBC needs likelihood weights of 0 or 1")
-        rng = np.random.default_rng(seed)
-        theta = self.prior_draw(rng)
-        mu, scale = self.likelihood_location_scale(theta, data)
-        eps = float(self.priors.settings.get("al_smoothing", 0.1))
-        data["score"] = mu + scale * smoothed_al_noise(float(data["quantile"]), eps, mu.shape, rng)
-        return {v: float(theta[v]) for v in ("log_T", "tau_r", "delta_break") if v in theta}, data
 
-    def prior_draw(self, rng) -> dict[str, np.ndarray]:
-        """One draw of every parameter from the fit's prior (curve on the t_ref convention: ceil_frac, k, h)."""
-        P, G = self.priors, len(self.inputs["groups"])
-        draw = lambda key, size=None: np.asarray(P[key].to_scipy().rvs(size=size, random_state=rng), float)  # noqa: E731
-        th = {"log_T": draw("log_T"), "tau_r": draw("tau_r")}
-        th["r"] = rng.normal(12.0 * LN2 * np.exp(-th["log_T"]), th["tau_r"], size=G)
-        if self.inputs["use_break"]:
-            th["delta_break"] = draw("delta_break")
-        for v in ("ceil_frac", "k", "h", "sigma_score", "sigma_rho"):
-            th[v] = draw(v, G)
-        return th
-
-    def likelihood_location_scale(self, theta, data) -> tuple[np.ndarray, np.ndarray]:
-        """Likelihood location and scale of every score under parameters `theta` (as from `prior_draw`) and pm.Data values `data`."""
-        g = data["g"]
-        line = theta["r"][g] * data["t"]
-        if self.inputs["use_break"]:
-            line = line - theta["delta_break"] * data["t_pre"]
-        m = data["log_n_mid"] - theta["h"] / theta["k"]
-        return score_location_scale(data["log_n"] + line, self.inputs["floor"][g], theta["ceil_frac"][g], theta["k"][g], m[g],
-                                    theta["sigma_rho"][g], theta["sigma_score"][g])
 
     # ---- sensitivity (refits; not part of a default run)
     def sensitivity(self, draws: int | None = None) -> pd.DataFrame:
