@@ -1,7 +1,7 @@
 """`forecast serve`: one long-lived process that runs CLI commands with its imports and compiled models kept.
 
-A command started in a new process pays for importing pandas, xarray, arviz, PyMC and matplotlib (≈ 4–5 s) and
-for rebuilding and loading every compiled model graph from the disk cache (≈ 2–12 s per model). A running server
+A command started in a new process pays for importing pandas, xarray, arviz, PyMC and matplotlib and for
+rebuilding and loading every compiled model graph from the disk cache, seconds each time. A running server
 pays that once: the `forecast` command connects to it over a Unix socket, hands over its working directory, its
 ``FORECAST_*`` environment and its stdin/stdout/stderr file descriptors (SCM_RIGHTS), and the server runs the
 same CLI code in its own main thread, writing straight to the caller's terminal or pipe (progress bars, tables and
@@ -232,7 +232,7 @@ class _Server:
             with guard:
                 if not done.is_set():
                     self.interrupted = True
-                    interrupts.request()  # kept too: Python may drop the raised exception (forecast/interrupts.py)
+                    interrupts.request()  # kept too: Python may drop the raised exception (forecast/core/interrupts.py)
                     _thread.interrupt_main()
 
         self.interrupted = False

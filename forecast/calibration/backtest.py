@@ -106,7 +106,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
 
 def run_backtest(origins: list[str] | None = None, models: list[str] | None = None, cfg: RunConfig | None = None,
                  jobs: str | int = 1, out_dir: Path | None = None, progress=None) -> tuple[Path, pd.DataFrame]:
-    """Backtest every origin (in parallel per `jobs`, see forecast/parallel.py) and write reports/backtests/<id>/."""
+    """Backtest every origin (in parallel per `jobs`, see forecast/inference/parallel.py) and write reports/backtests/<id>/."""
     from forecast.models.registry import REGISTRY
     from forecast.models.base import ForecastModel
     from forecast.models.registry import build_models
@@ -116,7 +116,7 @@ def run_backtest(origins: list[str] | None = None, models: list[str] | None = No
     origins = origins or default_origins(build_models(names, cfg))
     t0 = time.perf_counter()
     spec = parse_jobs(jobs)
-    # independent fits (forecast/parallel.py): in process, local processes or a Dask cluster, unchanged
+    # independent fits (forecast/inference/parallel.py): in process, local processes or a Dask cluster, unchanged
     frames = map_tasks(backtest_origin, [(o, names, cfg) for o in origins], spec,
                        on_done=lambda i, r: say(f"origin {origins[i]} done"))
     results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -143,7 +143,7 @@ def _yaml_loader():
 
     import yaml
 
-    # libyaml's parser when available: 5-10× faster on the registry and prior files
+    # libyaml's parser when available: the technology registry and the prior files are read by every command
     class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         """SafeLoader that also reads 1e26 / 5.0e8 (YAML 1.1 needs a signed exponent) as floats."""
 

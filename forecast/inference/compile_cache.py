@@ -1,9 +1,9 @@
 """Compile a PyMC model for nutpie with every numba function cached on disk, so a new process does not recompile.
 
 nutpie (0.16) wraps the PyTensor-compiled logp/gradient and "expand" functions in two numba C callbacks. Its
-wrappers close over the model's data arrays and helper closures, which numba cannot cache: each new process
-spent 8–15 s per model re-typing and re-optimising them, even when PyTensor loaded the inner function from its
-disk cache. Here the two wrappers are generated as source with no closures (data are read through nutpie's
+wrappers close over the model's data arrays and helper closures, which numba cannot cache, so every new process
+would re-type and re-optimise them for each model, even when PyTensor loads the inner function from its disk
+cache. Here the two wrappers are generated as source with no closures (data are read through nutpie's
 `user_data` record, exactly as nutpie does), keyed by the inner function's PyTensor cache key, and compiled with
 `numba.cfunc(..., cache=True)` into PyTensor's numba cache directory (`sampling.numba_cache_dir()`).
 
@@ -46,8 +46,8 @@ def _shared_lines(shared_names, shared_data) -> tuple[list[str], list[str], dict
 
 
 def _extract_fn(inner, user_data, shared_names, shared_data, what: str):
-    """njit function (x, user_data record) → inner(x, *shared arrays); kept out of the callback's try block,
-    where numba's exception handling made the IR of an inlined body grow until SSA reconstruction took minutes."""
+    """njit function (x, user_data record) → inner(x, *shared arrays); kept out of the callback's try block:
+    numba's exception handling there inlines the body and lets its IR grow until SSA reconstruction is very slow."""
     import numba
     lines, args, env = _shared_lines(shared_names, shared_data)
     body = "\n    ".join(lines) or "pass"
@@ -149,8 +149,8 @@ def serialize_cache_saves() -> None:
 
     numba adds an overload to a function's cache index by reading the index, adding the entry and writing it back,
     with no lock, and names the new data file by the index's length. Same-source functions (PyTensor's generic
-    elementwise kernels) share one index, so two processes compiling at once (the cold-compile workers of
-    `runs._ColdCompiles`, `--jobs` workers) can drop each other's entry or pick the same data file. An exclusive
+    elementwise kernels) share one index, so two processes compiling at once (the cold-compile workers that
+    `forecast.pipeline.schedule` starts, `--jobs` workers) can drop each other's entry or pick the same data file. An exclusive
     lock on a file in the cache directory around each save makes the read-modify-write whole."""
     import fcntl
     import os

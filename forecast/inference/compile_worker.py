@@ -1,8 +1,8 @@
 """`python -m forecast.inference.compile_worker`: compile one model's graphs into the numba disk cache, in its own process.
 
 Reads a pickled (model class, frames, priors, RunConfig) from stdin, builds the model, compiles the graphs its
-fit samples (`ForecastModel.prepare_fit`) and prints the seconds that took. Started by `runs._ColdCompiles` as a
-plain subprocess rather than through multiprocessing, so it never re-imports the caller's main module (a user
+fit samples (`ForecastModel.prepare_fit`) and prints the seconds that took. Started by the cold-compile step of
+`forecast.pipeline.schedule` as a plain subprocess rather than through multiprocessing, so it never re-imports the caller's main module (a user
 script calling `forecast.pipeline.runs.run` needs no main guard)."""
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 PyTensor's numba backend caches a compiled graph on disk only if every Op in it has a cache key.
 It implements `Psi` (digamma: the gradient of `gammaln`, present in every model with a Gamma,
 Student-t or beta-binomial term) and `Erfcx` (in a Normal's log-CDF) by calling SciPy's Cython
-functions through a function pointer, which numba cannot cache. A graph containing either was
-recompiled in every process: 10–25 s per model, most of a warm `forecast run`.
+functions through a function pointer, which numba cannot cache. A graph containing either would be
+recompiled in every process, and that compile would be most of a warm `forecast run`.
 
 `register()` installs pure-numba versions of both with cache keys. Accuracy against SciPy is tested
 in tests/test_numba_kernels.py (relative error < 1e-13 over the ranges the models use).

@@ -1,8 +1,8 @@
 """One sampling entry point: nutpie (numba backend) by default, PyMC's NUTS as the fallback.
 
-Compiled nutpie models are cached in-process per (model name, graph signature) so a test session or
+Compiled nutpie models are cached in-process per (model name, graph signature) so a test run or
 an update compiles each graph once; data enter through `pm.Data` and are swapped with `with_data`.
-Across processes, every numba function of a compiled model is cached on disk (forecast/compile_cache.py,
+Across processes, every numba function of a compiled model is cached on disk (`forecast.inference.compile_cache`,
 in `numba_cache_dir()`), so a graph compiled once on this machine loads in seconds in a new process.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ def compiled_graph_count() -> int:
 
 
 # PyTensor's graph building and rewriting use process-wide state (config flags, caches): one thread at a time.
-# `runs.fit_all` compiles the next model in a worker thread while the current one samples (nutpie's sampler
+# `schedule.fit_all` compiles the next model in a worker thread while the current one samples (nutpie's sampler
 # threads run outside Python and take the GIL only between draws), and every graph build or compile holds this lock.
 PYTENSOR_LOCK = threading.RLock()
 
@@ -111,7 +111,7 @@ def _stamp(key: str) -> str:
 def compiled_on_disk(model, cache_key: str) -> bool:
     """Whether this graph was compiled on this machine before (its numba code then loads from the disk cache).
 
-    Tells a cold compile (tens of seconds of one core) from a warm one before paying for either."""
+    Tells a cold compile (far costlier than loading from the cache) from a warm one before paying for either."""
     f = numba_cache_dir() / STAMPS_FILE
     key = f"{cache_key}:{_graph_key(model)}"
     return key in _COMPILED or (f.exists() and _stamp(key) in f.read_text().split())
@@ -143,7 +143,7 @@ def _compile_counting_cache(model, cache_key: str):
 def precompile(model, name: str) -> None:
     """Compile `model` for nutpie now, so that a later `sample(model, …)` starts sampling at once.
 
-    Thread-safe (holds `PYTENSOR_LOCK`): `runs.fit_all` calls it in a worker thread while another model samples."""
+    Thread-safe (holds `PYTENSOR_LOCK`): `schedule.fit_all` calls it in a worker thread while another model samples."""
     t0 = time.perf_counter()
     compiled, cached, new_entries = _compile_counting_cache(model, name)
     _PREPARED[id(model)] = (model, compiled, cached, new_entries, time.perf_counter() - t0)
@@ -192,7 +192,7 @@ def sample(model, cfg: RunConfig, *, name: str, monitor: list[str] | None = None
                                   compute_convergence_checks=False)
     except Exception as exc:  # sampler crashes surface as one typed error
         raise SamplingError(f"{name}: sampling failed: {exc}") from exc
-    interrupts.check()  # an interrupt the sampler swallowed (forecast serve: see forecast/interrupts.py)
+    interrupts.check()  # an interrupt the sampler swallowed (forecast serve: see forecast/core/interrupts.py)
     if "posterior" not in idata.groups() or idata.posterior.sizes.get("draw", 0) < draws:
         # nutpie answers Ctrl-C by returning the draws so far: never let a partial posterior into a run
         raise KeyboardInterrupt(f"{name}: sampling interrupted")
