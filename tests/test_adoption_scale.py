@@ -81,7 +81,7 @@ def test_grid_holds_every_count_once(real):
     assert (g["k"] <= g["n"]).all()
     used = g["n"].sum(axis=1) > 0
     for (tech, frame), c in rows.groupby(["technology", "series"]):
-        i = np.flatnonzero(used & (g["row_tech"] == m.inputs["techs"].index(tech)) & (g["row_frame"] == (0 if frame == m.priors.settings["reference_series"]
+        i = np.flatnonzero(used & (g["row_tech"] == m.inputs["techs"].index(tech)) & (g["row_frame"] == (0 if frame == m.inputs["reference_frames"][tech]
                                                                                                       else m.inputs["frame_pairs"].index(f"{tech}|{frame}") + 1)))
         assert len(i) == 1
         cells = g["n"][i[0]] > 0
@@ -134,7 +134,7 @@ def test_sbc_small_run(tmp_path):
     _, summary = run_sbc("adoption", 8, RunConfig(seed=3, chains=2, draws=300, tune=300), out_dir=tmp_path)
     ranked = set(summary["parameter"])
     assert {"logr_tech_sd", "t0_tech_sd", "logitc_tech_sd", "concentration", "eco_sigma"} <= ranked
-    assert {"logr_layer_mean[0]", "level_ref[0]"} <= ranked  # small vector parameters are ranked per element
+    assert {"logr_mean[0]", "level_ref[0]"} <= ranked  # small vector parameters are ranked per element
     # 8 sims cannot prove uniformity, but ranks piled at one end (a wrong simulator or likelihood) must not happen
     assert summary["mean_rank_fraction"].between(0.15, 0.85, inclusive="neither").all()
 

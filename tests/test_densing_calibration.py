@@ -12,7 +12,7 @@ from forecast.core.errors import RunError
 from forecast.core.timeutil import decimal_year
 from forecast.models.densing import Densing
 from forecast.models.densing.curves import al_unit_b, capability_curve, smoothed_al_noise
-from forecast.models.densing.model import TYP
+from forecast.models.densing.curves import TYP
 from forecast.data.tables import load_table
 
 ORIGIN = "2024-01-01"

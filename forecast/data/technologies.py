@@ -15,9 +15,8 @@ import numpy as np
 from forecast.core import config
 from forecast.core.errors import PriorSpecError
 from forecast.core.io import read_yaml_file, sha256_file
-from forecast.data.priors import PriorSpec, validate_entry
 
-COMPONENTS = ("standardization", "controversy", "maturity")
+COMPONENTS = ("standardization", "controversy", "maturity")  # the non-adoption terms of C
 LEVEL_IDS = ("L0", "L1", "L2", "L3", "L4")
 
 
@@ -31,13 +30,10 @@ class Technology:
     seed_convergence: float | None
     seed_values: Mapping[str, float | None]
     source: str
-    counted: bool
-    data_kinds: tuple[str, ...]
-    priors: Mapping[str, PriorSpec]  # standardization / controversy / maturity → Beta prior
-
-    @property
-    def level_for_prior(self) -> str | None:
-        return self.seed_level or self.prior_level
+    ceiling_group: str  # adoption ceilings are pooled within a group (registry `ceiling_groups`)
+    reference_series: str  # the sampling frame the technology's forecast share is defined on
+    adoption_measure: str  # operational definition of its adoption series (or why there is none)
+    variant_measure: str  # operational definition of its variant distribution (or why there is none)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +42,7 @@ class Registry:
     sha256: str
     layers: tuple[str, ...]
     technologies: Mapping[str, Technology]
+    ceiling_groups: tuple[str, ...] = ("standard", "option")
 
     @property
     def ids(self) -> list[str]:
@@ -95,6 +92,10 @@ def parse_technologies(doc: Any, file: str, sha: str = "") -> Registry:
     layers = doc.get("layers")
     if not isinstance(layers, list) or not layers or not all(isinstance(x, str) for x in layers):
         raise PriorSpecError("'layers' must be a non-empty list of layer names", file=file, key="layers")
+    groups = doc.get("ceiling_groups")
+    if not isinstance(groups, Mapping) or not groups:
+        raise PriorSpecError("'ceiling_groups' must be a mapping of group name → description", file=file, key="ceiling_groups")
+    groups = list(groups)
     techs = doc.get("technologies")
     if not isinstance(techs, list) or not techs:
         raise PriorSpecError("'technologies' must be a non-empty list", file=file, key="technologies")
@@ -128,23 +129,16 @@ def parse_technologies(doc: Any, file: str, sha: str = "") -> Registry:
         for k, v in sv.items():
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1):
                 raise PriorSpecError(f"seed value must be a fraction in [0, 1] or null, got {v!r}", file=file, key=f"{where}.seed_values.{k}")
-        pri = rec.get("priors")
-        if not isinstance(pri, Mapping):
-            raise PriorSpecError(f"'priors' must be a mapping with {', '.join(COMPONENTS)}", file=file, key=f"{where}.priors")
-        specs = {}
-        for comp in COMPONENTS:
-            if comp not in pri:
-                raise PriorSpecError(f"missing prior for {comp}", file=file, key=f"{where}.priors.{comp}")
-            spec = validate_entry(f"{tid}.priors.{comp}", pri[comp], file)
-            if spec.distribution != "Beta":
-                raise PriorSpecError(f"{comp} prior must be Beta (a fraction), got {spec.distribution}", file=file, key=f"{where}.priors.{comp}")
-            specs[comp] = spec
-        kinds = rec.get("data_kinds") or []
+        group = _need(rec, "ceiling_group", file, where)
+        if group not in groups:
+            raise PriorSpecError(f"unknown ceiling_group {group!r}; valid: {', '.join(groups)}", file=file, key=f"{where}.ceiling_group")
+        ref = _need(rec, "reference_series", file, where)
         out[tid] = Technology(
             id=tid, name=str(rec.get("name") or tid), layer=layer, seed_level=seed_level, prior_level=prior_level,
             seed_convergence=None if sc is None else float(sc), seed_values=dict(sv), source=str(source).strip(),
-            counted=bool(rec.get("counted", False)), data_kinds=tuple(kinds), priors=specs)
-    return Registry(file, sha, tuple(layers), out)
+            ceiling_group=group, reference_series=str(ref), adoption_measure=str(rec.get("adoption_measure") or "").strip(),
+            variant_measure=str(rec.get("variant_measure") or "").strip())
+    return Registry(file, sha, tuple(layers), out, tuple(groups))
 
 
 def load_technologies(priors_dir: str | Path | None = None) -> Registry:

@@ -270,8 +270,10 @@ def state_probability(hit: np.ndarray, dates: pd.DatetimeIndex, target) -> float
 
 # ---------------------------------------------------------------- engine: milestones × fitted models
 
+# filled by `prior_only.add_prior_columns`: the prior-only probability beside the posterior one
+PRIOR_COLUMNS = ["p_prior", "prior_median_date", "data_label", "mcse", "data_moved"]
 RESULT_COLUMNS = ["id", "title", "model", "kind", "mode", "target_date", "status", "forecast", "p_by_target",
-                  "median_date", "q10_date", "q90_date", "p_by_horizon", "outcome", "resolved_date",
+                  "median_date", "q10_date", "q90_date", "p_by_horizon", *PRIOR_COLUMNS, "outcome", "resolved_date",
                   "resolution_source", "diagnostics", "note", "claim", "source"]
 
 
@@ -292,7 +294,7 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int, reus
         row = {"id": m.id, "title": m.title, "model": m.model, "kind": m.kind, "mode": m.mode,
                "target_date": _iso(m.target_date), "status": m.status, "forecast": False,
                "p_by_target": None, "median_date": None, "q10_date": None, "q90_date": None,
-               "p_by_horizon": None, "outcome": None, "resolved_date": None, "resolution_source": None,
+               "p_by_horizon": None, **dict.fromkeys(PRIOR_COLUMNS), "outcome": None, "resolved_date": None, "resolution_source": None,
                "diagnostics": None, "note": "", "claim": m.claim, "source": m.source}
         if m.resolution is not None:
             row.update(outcome=m.resolution.outcome, resolved_date=m.resolution.date,
@@ -335,7 +337,7 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int, reus
             continue
         rng = np.random.default_rng([int(seed), *m.id.encode()])
         try:
-            _forecast_into(row, m, model, horizon, rng)
+            forecast_into(row, m, model, horizon, rng)
         except (KeyError, NotImplementedError) as exc:
             # the model exists but cannot speak to this subject (e.g. a technology it does not track)
             row["note"] = f"not forecast: {exc.args[0] if exc.args else exc}"
@@ -347,7 +349,7 @@ def evaluate(milestones: list[Milestone], models: dict, horizon, seed: int, reus
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
-def _forecast_into(row: dict, m: Milestone, model, horizon, rng) -> None:
+def forecast_into(row: dict, m: Milestone, model, horizon, rng) -> None:
     if m.mode == "static":
         hit = np.asarray(model.static(m.kind, m.params), dtype=bool)
         row.update(forecast=True, p_by_target=float(hit.mean()))

@@ -8,6 +8,7 @@ Fitted models are re-created from a run directory with `attach`, without samplin
 from __future__ import annotations
 
 import abc
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -26,10 +27,12 @@ class ForecastModel(abc.ABC):
     tables: ClassVar[tuple[str, ...]]
     title: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()  # models whose posterior this one reads (fitted first)
+    optional_frames: ClassVar[tuple[str, ...]] = ()  # frames taken when present (e.g. judgement evidence)
     # False when the `requires` models enter only derived quantities (this model's posterior is sampled without
     # them): an update that changes only their posteriors keeps this one's and recomputes what derives from it
     upstream_in_posterior: ClassVar[bool] = True
     nutpie_options: ClassVar[dict] = {}  # extra nutpie settings this model's geometry needs
+    prior_only: bool = False  # True on a `prior_model` copy: its "posterior" is the prior
     # a model whose geometry needs smaller steps raises the run's target_accept, one with slowly mixing (heavy-tailed)
     # parameters keeps more draws (class attributes, or properties where it depends on the data)
     min_target_accept: ClassVar[float] = 0.0
@@ -41,6 +44,7 @@ class ForecastModel(abc.ABC):
         self.cfg = cfg or RunConfig()
         self.priors = priors or load_priors(self.name)
         self.frames = {t: data[t] for t in self.tables}
+        self.frames.update({t: data[t] for t in self.optional_frames if t in data})
         self.inputs = self.prepare(self.frames)
         self.fit_result: FitResult | None = None
         self.diagnostics = None
@@ -178,12 +182,44 @@ class ForecastModel(abc.ABC):
             out += u.all_diagnostics
         return out
 
+    # ---- the prior alone: what a claim's probability would be without any data
+    def prior_posterior(self, draws: int, seed: int):
+        """Draws from this model's prior, shaped like a posterior (one chain): every free variable and Deterministic
+        of its (first) graph. A model whose prior is not PyMC's prior predictive (a prior set by a Potential) overrides it."""
+        import pymc as pm
+
+        from forecast.inference.prior_predictive import quiet_logger
+        with PYTENSOR_LOCK:
+            model = self.build_model(**self.fit_graphs()[0])
+            names = [v.name for v in [*model.free_RVs, *model.deterministics]]
+            with quiet_logger("pymc"):
+                prior = pm.sample_prior_predictive(draws=draws, model=model, var_names=names, random_seed=seed,
+                                                   compile_kwargs={"mode": "FAST_COMPILE"})
+        return prior.prior
+
+    def prior_model(self, draws: int, seed: int, upstream: dict | None = None) -> "ForecastModel":
+        """A copy of this model whose posterior is replaced by draws from its prior (and whose upstream models are
+        their prior copies): the same derived quantities then say what the priors alone imply."""
+        import arviz as az
+        clone = copy.copy(self)
+        clone.__dict__ = {k: v for k, v in self.__dict__.items() if not k.endswith("_cache")}
+        clone.upstream = dict(upstream or {})
+        clone._prebuilt, clone._built = [], []
+        clone.fit_result, clone.diagnostics = None, None
+        clone.prior_only = True
+        clone.idata = az.InferenceData(posterior=self.prior_posterior(draws, seed))
+        return clone
+
     # ---- derived quantities for the milestone engine (override what the model supports)
     def paths(self, kind: str, params: dict, dates: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError(f"{self.name} does not answer {kind}")
 
     def static(self, kind: str, params: dict) -> np.ndarray:
         raise NotImplementedError(f"{self.name} does not answer {kind}")
+
+    def data_label(self, kind: str, params: dict) -> str:
+        """Whether the quantity a claim reads is fitted to data: 'observed', 'partly observed' or 'prior only'."""
+        return "observed"
 
     def observed_passage(self, kind: str, params: dict) -> dict | None:
         """If the data already show the predicate true, return {date, source}; else None."""

@@ -56,3 +56,12 @@ def with_requirements(names) -> list[str]:
 def link_upstream(models: dict) -> None:
     for m in models.values():
         m.upstream = {r: models[r] for r in m.requires}
+
+
+def prior_models(models: dict, draws: int, seed: int) -> dict:
+    """Prior-only copies of fitted `models` (requirements first), each linked to its upstream's prior copy."""
+    out = {}
+    for name in with_requirements(list(models)):
+        if name in models:
+            out[name] = models[name].prior_model(draws, seed, {r: out[r] for r in models[name].requires if r in out})
+    return out

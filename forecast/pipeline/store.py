@@ -13,6 +13,7 @@ import pandas as pd
 
 from forecast.core import config
 from forecast.evaluation import milestones as ms
+from forecast.evaluation.prior_only import PRIOR_DRAWS, add_prior_columns
 from forecast.core.config import RunConfig
 from forecast.inference.diagnostics import Diagnostics
 from forecast.core.errors import RunError
@@ -25,7 +26,9 @@ from forecast.data.schema import format_frame
 from forecast.core.serving import serving_info
 from forecast.data.tables import TABLES, load_table, table_path
 from forecast.pipeline.history import append_history, milestone_diff
-from forecast.models.registry import tables_for, link_upstream
+from forecast.pipeline import integrity
+from forecast.core.workspace import provenance
+from forecast.models.registry import link_upstream, prior_models, tables_for
 
 
 @dataclasses.dataclass
@@ -62,6 +65,8 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
     names = list(fitted)
     milestone_list = ms.load_milestones(milestones_file(data_dir))
     table = ms.evaluate(milestone_list, fitted, cfg.horizon, cfg.seed, reuse=reuse_rows)
+    table = add_prior_columns(table, milestone_list, fitted, prior_models(fitted, PRIOR_DRAWS, int(cfg.seed)),
+                              cfg.horizon, int(cfg.seed), PRIOR_DRAWS)
     out_dir = Path(out_dir or config.reports_dir())
     run_id = run_id or new_run_id(cfg)
     ev = load_evidence(data_dir)
@@ -78,6 +83,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         "diagnostics": diags, "timings": timings,
         "all_diagnostics_passed": all(d["passed"] for d in diags.values()),
         **({"served": served} if (served := serving_info()) else {}),
+        **provenance(data_dir),  # which workspace, package version and data version the run used
         **(extra_manifest or {}),
     }
     final = out_dir / run_id
@@ -109,6 +115,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         if render is not None:  # the report layer's renderer, passed down by the caller (the app)
             say("rendering report …")
             render(result, tmp)
+        integrity.seal(tmp, manifest)  # last: the sha256 of every file the run wrote
     point_symlink(out_dir / "latest", run_id)
     append_history(out_dir, manifest, table)
     result.path = final
@@ -124,6 +131,7 @@ def resolve_run_path(path: str | Path | None = None) -> Path:
     p = Path(path) if path else config.reports_dir() / "latest"
     if not (p / "manifest.json").exists():
         raise RunError(f"no run found at {p} (run `forecast run` first)")
+    integrity.verify(p)  # a file changed since the run wrote it is an error naming the file
     return p.resolve()
 
 

@@ -61,10 +61,10 @@ class AdoptionBacktest:
         # frame offsets: 0 on the reference frame; a (tech, frame) pair the fit never saw gets its prior
         pairs = list(self.inputs["frame_pairs"])
         off_draws = self.draws("frame_offset")[idx] if pairs else np.zeros((n_draws, 0))
-        refser = self.priors.settings["reference_series"]
+        refser = self.inputs["reference_frames"]
         techs = self.inputs["techs"]
         for j, (k, fr) in enumerate(zip(ti, targets["frame"].astype(str))):
-            if fr == refser:
+            if fr == refser[techs[k]]:
                 continue
             key = f"{techs[k]}|{fr}"
             if key in pairs:

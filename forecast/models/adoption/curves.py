@@ -61,6 +61,15 @@ def level_time(t, k, n, window: int = 4) -> float:
     return float(np.convolve(t, np.ones(w) / w, "valid")[np.argmax(share >= share.max() / 2)])
 
 
+def starts_high(k, n, window: int = 4) -> bool:
+    """Whether counts begin at or above half their highest running share (over `window` periods): they never saw the
+    curve's rise, only its plateau (or a decline)."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    w = min(window, len(k))
+    share = np.convolve(k, np.ones(w), "valid") / np.maximum(np.convolve(n, np.ones(w), "valid"), 1.0)
+    return bool(share.max() > 0 and share[0] >= share.max() / 2)
+
+
 def reaches_plateau(k, n, window: int = 4, ratio: float = PLATEAU_RATIO) -> bool:
     """Whether per-period counts have levelled off: the share over the last `window` periods is below `ratio` times
     the share over the `window` periods before (False with fewer than two windows or no adopters before).

@@ -7,7 +7,7 @@ import pandas as pd
 
 from forecast.core.timeutil import years_since
 from forecast.core.errors import DataValidationError
-from forecast.models.adoption.curves import CELL_BUCKET, CENTRE_MIN_EVENTS, CENTRE_MIN_TECHS, FILE, FRAME_BUCKET, LEVEL_MIN_ADOPTERS, ROW_BUCKET, capacity, elicited_sd, level_time, reaches_plateau
+from forecast.models.adoption.curves import CELL_BUCKET, CENTRE_MIN_EVENTS, CENTRE_MIN_TECHS, FILE, FRAME_BUCKET, LEVEL_MIN_ADOPTERS, ROW_BUCKET, capacity, elicited_sd, level_time, reaches_plateau, starts_high
 
 
 
@@ -46,8 +46,8 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
 
     cnt = f[f["kind"] == "count"]
     counted = sorted(set(cnt["technology"]), key=techs.index)
-    refser = s["reference_series"]
-    pairs = sorted({(t, ser) for t, ser in zip(cnt["technology"], cnt["series"]) if ser != refser})
+    refser = reference_frames(cnt, reg)
+    pairs = sorted({(t, ser) for t, ser in zip(cnt["technology"], cnt["series"]) if ser != refser[t]})
     pair_ix = {p: i + 1 for i, p in enumerate(pairs)}  # 0 = reference frame (offset 0)
 
     # counts on a (technology, frame) × cell grid: each row holds its counts in time order in its first
@@ -79,10 +79,15 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
     row_tech[:len(rows_u)], row_frame[:len(rows_u)] = [t for t, _ in rows_u], [fr for _, fr in rows_u]
 
     events = cnt.groupby("technology")[["k", "n"]].sum()
-    level = [t for t in counted if events.loc[t, "k"] >= LEVEL_MIN_ADOPTERS]
+    periods = {t: cnt[cnt["technology"] == t].assign(_t=years_since(cmid[cnt["technology"] == t], ref)).groupby("_t")[["k", "n"]].sum()
+               for t in counted}
+    # a curve is sampled through its level only where the counts see it rise: counts that start on the plateau (or
+    # fall) say nothing of when it rose, and there the level's prior scale r σ gives u a heavy tail
+    level = [t for t in counted if events.loc[t, "k"] >= LEVEL_MIN_ADOPTERS
+             and not starts_high(periods[t]["k"].to_numpy(int), periods[t]["n"].to_numpy(int))]
     t_ref, plateau = [], set()
     for t in counted:
-        by_period = cnt[cnt["technology"] == t].assign(_t=years_since(cmid[cnt["technology"] == t], ref)).groupby("_t")[["k", "n"]].sum()
+        by_period = periods[t]
         if t in level:
             t_ref.append(level_time(by_period.index.to_numpy(float), by_period["k"].to_numpy(int), by_period["n"].to_numpy(int)))
         if reaches_plateau(by_period["k"].to_numpy(int), by_period["n"].to_numpy(int)):
@@ -92,10 +97,8 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
     centred_ceiling = [t for t in centred if t in plateau]
 
     eli = f[f["kind"] == "elicited"]
-    if not s.get("use_seed_elicited_for_counted", False):
-        held = eli["technology"].isin(counted) & (eli["series"] == s["seed_elicited_series"])
-    else:
-        held = pd.Series(False, index=eli.index)
+    # a seed's stated share is a claim under test, never data: held out and reported beside the posterior
+    held = eli["series"] == s["seed_elicited_series"]
     eli_used, eli_held = eli[~held], eli[held]
 
     eco = f[f["kind"] == "ecosystem_count"].sort_values(["series", "period_end"])
@@ -114,6 +117,9 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
         "frame": f, "techs": techs, "layers": layers,
         "growth_idx": np.array([tix[t] for t in growth], dtype=int), "counted_idx": np.array([tix[t] for t in counted], dtype=int),
         "layer_idx": np.array([layers.index(reg[t].layer) for t in techs], dtype=int),
+        "ceiling_groups": list(reg.ceiling_groups),
+        "ceiling_idx": np.array([list(reg.ceiling_groups).index(reg[t].ceiling_group) for t in techs], dtype=int),
+        "reference_frames": refser,
         "ref_date": ref,
         "count": {"rows": cnt},  # the likelihood reads the grid below; the rows feed backtests and plots
         "grid": {"row_tech": row_tech, "row_frame": row_frame, "t": grid_t, "n": grid_n, "k": grid_k},
@@ -140,3 +146,14 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
         "counted_techs": counted, "growth_techs": growth, "elicited_only_techs": elicited_only, "no_data_techs": no_data,
         "data_end": pd.Timestamp(data_end),
     }
+
+
+def reference_frames(counts: pd.DataFrame, registry) -> dict[str, str]:
+    """The frame each technology's share is defined on (its logit offset fixed at 0): its registry reference_series, or,
+    when that frame has no counts (e.g. in a hindcast before the frame starts), its frame with the most counted models."""
+    out = {t: registry[t].reference_series for t in registry.ids}
+    for tech, rows in counts.groupby("technology"):
+        if out[tech] not in set(rows["series"]):
+            n = rows.groupby("series")["n"].sum()
+            out[tech] = str(n.sort_values(ascending=False, kind="stable").index[0])
+    return out

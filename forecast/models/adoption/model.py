@@ -137,17 +137,19 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
             return -pt.softplus(-v)
 
         with pm.Model(coords=coords) as model:
-            lix = x["layer_idx"]
-            logr_mu = self.priors.rv("logr_layer_mean", dims="layer")
+            # growth rates are pooled over all technologies, not by layer: a layer with one technology (hardware,
+            # market) would split its rate between a layer mean and a deviation the data cannot tell apart
+            logr_mu = self.priors.rv("logr_mean", shape=1)
             logr_sd = self.priors.rv("logr_tech_sd")
             t0_mu = self.priors.rv("t0_layer_mean", dims="layer")
             t0_sd = self.priors.rv("t0_tech_sd")
-            lc_mu = self.priors.rv("logitc_layer_mean", dims="layer")
+            # ceilings pooled within comparable technologies (registry ceiling_group), not within layers
+            lc_mu = pt.stack([self.priors.rv(f"logitc_{g}_mean") for g in x["ceiling_groups"]])
             lc_sd = self.priors.rv("logitc_tech_sd")
             growth_ix, counted_ix = x["growth_idx"], x["counted_idx"]
             K = len(x["techs"])
 
-            def pooled(name, mu, sd, prior, unpooled_ix, layer_only_ix=(), centred_ix=(), skip_ix=()):
+            def pooled(name, mu, sd, prior, unpooled_ix, layer_only_ix=(), centred_ix=(), skip_ix=(), lix=x["layer_idx"]):
                 # partial pooling by layer, non-centred (layer mean + tech_sd · z), except:
                 #  * unpooled_ix: technologies whose data pin this parameter down get the population prior of a
                 #    layer mean, unpooled. Measured at 4×1000: non-centred pooling of the counted techs' t0 gave
@@ -181,8 +183,9 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
             # population distribution after the fit (`_params`), which is exactly their posterior predictive
             no_data = [x["techs"].index(t) for t in x["no_data_techs"]]
             cen = x["centred_idx"]
-            r = pm.Deterministic("r", pt.exp(pooled("logr", logr_mu, logr_sd, "logr_layer_mean", growth_ix, no_series, cen)), dims="tech")
-            lc = pooled("logitc", lc_mu, lc_sd, None, [], no_data, x["centred_ceiling_idx"])
+            r = pm.Deterministic("r", pt.exp(pooled("logr", logr_mu, logr_sd, "logr_mean", growth_ix, no_series, cen,
+                                                    lix=np.zeros(K, dtype=int))), dims="tech")
+            lc = pooled("logitc", lc_mu, lc_sd, None, [], no_data, x["centred_ceiling_idx"], lix=x["ceiling_idx"])
             pm.Deterministic("ceiling", pm.math.sigmoid(lc), dims="tech")
             # t0 is not exchangeable within a layer (settled items from the 2010s sit beside 2020s contests), and
             # one-sided share claims make a ridge in a pooled t0 (divergences at large t0_tech_sd, measured 23-28

@@ -9,6 +9,7 @@ import numpy as np
 from forecast.core.timeutil import logistic
 
 LN2 = math.log(2.0)
+TYP = "_typ"  # suffix of the typical (median) fit's variables beside the frontier fit's
 
 
 

@@ -48,9 +48,8 @@ from forecast.models.base import ForecastModel, quantile_row
 from forecast.core.timeutil import decimal_year
 from forecast.models.densing.curves import capability_curve, doubling_months, inverse_curve, log_density, score_location_scale, smoothed_al_noise
 from forecast.models.densing.simulate import DensingSimulation
-from forecast.models.densing.curves import LN2
+from forecast.models.densing.curves import LN2, TYP
 
-TYP = "_typ"
 MONITOR = ["log_T", "tau_r", "r", "k", "h", "ceil_frac", "sigma_score", "sigma_rho"]
 
 

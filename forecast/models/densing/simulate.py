@@ -7,7 +7,7 @@ import numpy as np
 
 from forecast.core.errors import RunError
 from forecast.models.densing.curves import score_location_scale, smoothed_al_noise
-from forecast.models.densing.curves import LN2
+from forecast.models.densing.curves import LN2, TYP
 
 
 
@@ -57,3 +57,19 @@ class DensingSimulation:
         return score_location_scale(data["log_n"] + line, self.inputs["floor"][g], theta["ceil_frac"][g], theta["k"][g], m[g],
                                     theta["sigma_rho"][g], theta["sigma_score"][g])
 
+    def prior_posterior(self, draws: int, seed: int):
+        """Prior draws of both fits (frontier and typical) shaped like the merged posterior: the curve's prior is a
+        Potential on derived quantities, which PyMC's prior predictive does not draw, so `prior_draw` does."""
+        import xarray as xr
+        x = self.inputs
+        out = {}
+        for j, suffix in enumerate(("", TYP)):
+            rng = np.random.default_rng([int(seed), 11, j])
+            d = [self.prior_draw(rng) for _ in range(draws)]
+            th = {k: np.stack([np.asarray(di[k], float) for di in d]) for k in d[0]}
+            th["T_months"] = np.exp(th["log_T"])
+            th["m"] = x["log_n_mid"][None, :] - th["h"] / th["k"]
+            for k, v in th.items():
+                dims = ("chain", "draw") + (("group",) if v.ndim == 2 else ())
+                out[k + suffix] = (dims, v[None, ...])
+        return xr.Dataset(out)

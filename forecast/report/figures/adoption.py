@@ -18,7 +18,7 @@ def adoption_fan(model, tech: str, dates: pd.DatetimeIndex, ax=None, legend: boo
     ax.plot(dates, med, color="#4c72b0", lw=1.8, label="share, median")
     cnt = x["count"]["rows"]
     cnt = cnt[cnt["technology"] == tech]
-    ref = model.priors.settings["reference_series"]
+    ref = x["reference_frames"][tech]
     for ser, g in cnt.groupby("series"):
         mid = g["period_start"] + (g["period_end"] - g["period_start"]) / 2
         filled = ser == ref

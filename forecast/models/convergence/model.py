@@ -5,10 +5,16 @@
 
 selected by `settings.formula` in priors/convergence.yaml, weights read from priors/levels.yaml `formula:`.
 A_k(t) is the adoption share path of the fitted `adoption` model, paired draw by draw with this model's
-draws (tiled / permuted deterministically from cfg.seed when the draw counts differ). Standardization S_k,
-controversy K_k and maturity M_k are Beta priors per technology from priors/technologies.yaml (seed values,
-widened). No judgement evidence on S/K/M exists yet, so this PyMC model samples them from their priors (a
-valid fit whose posterior equals the prior); evidence rows can later add likelihood terms to the same graph.
+draws (tiled / permuted deterministically from cfg.seed when the draw counts differ).
+
+Standardization S_k and controversy K_k (and maturity M_k in the four-term formula) are fitted, not assumed. On the
+logit scale each is partially pooled, non-centred: x_k = μ + σ_layer·z_layer[l(k)] + σ_tech·z_k, with population
+priors that are not centred on any seed's value (priors/convergence.yaml). Where a technology's variant distribution
+is observed (data/variant_counts.csv: the share of the dominant variant and the normalised entropy over the last year
+of each series, see `measurements`), each series is a noisy measurement of logit S_k and logit K_k with its Dirichlet
+sd plus a shared frame-disagreement scale; judgement evidence is a measurement with its stated interval. A technology
+without such data takes its layer's population distribution, fitted to the technologies with data: its S and K are
+"prior" (`component_sources`), and claims on it say so (`data_label`).
 
 The level is the band of priors/levels.yaml containing C, bands (lower, upper] with L0 closed at 0:
 `level_at_least` is C > lower bound of the target band (level index ≥ target); `level_is` is level == target.
@@ -22,7 +28,8 @@ from forecast.core.errors import PriorSpecError
 from forecast.core.timeutil import first_passage_index
 from forecast.data.technologies import COMPONENTS, convergence_degree, level_index, load_levels
 from forecast.models.adoption.curves import registry_for
-from forecast.models.base import ForecastModel, quantile_row
+from forecast.models.base import ForecastModel, fixed_data, quantile_row
+from forecast.models.convergence.measurements import judgement_measurements, variant_measurements
 
 
 class Convergence(ForecastModel):
@@ -30,7 +37,8 @@ class Convergence(ForecastModel):
 
     name = "convergence"
     title = "Convergence degree and level"
-    tables = ("adoption_observations",)
+    tables = ("adoption_observations", "variant_counts")
+    optional_frames = ("judgements",)  # judgement evidence, when any
     requires = ("adoption",)
     upstream_in_posterior = False  # S, K, M are sampled alone; adoption's paths are paired with them afterwards
 
@@ -48,32 +56,66 @@ class Convergence(ForecastModel):
         weights = self.levels.formulas[formula]
         techs = self.registry.ids
         comps = [c for c in COMPONENTS if c != "maturity" or weights.get("maturity")]
-        ab = {c: np.array([[self.registry[t].priors[c].params["alpha"], self.registry[t].priors[c].params["beta"]] for t in techs])
-              for c in comps}
         f = frames["adoption_observations"]
+        variants = frames["variant_counts"]
         if self.cfg.as_of:
             f = f[f["period_end"] < pd.Timestamp(self.cfg.as_of)]
         nonel = f[f["kind"] != "elicited"]
         data_end = (nonel if len(nonel) else f)["period_end"].max()
-        return {"techs": techs, "formula": formula, "weights": weights, "components": comps, "ab": ab,
+        meas = variant_measurements(variants, techs, int(self.cfg.seed), self.cfg.as_of)
+        judged = judgement_measurements(frames.get("judgements"), techs, comps, float(s.get("z80", 1.2816)))
+        layers = list(self.registry.layers)
+        return {"techs": techs, "formula": formula, "weights": weights, "components": comps,
+                "layers": layers, "layer_idx": np.array([layers.index(self.registry[t].layer) for t in techs]),
+                "measurements": meas, "judgements": judged,
                 "snapshot": pd.Timestamp(s["snapshot_date"]), "data_end": pd.Timestamp(data_end)}
 
     def config_hash(self) -> str:
         import hashlib
         return hashlib.sha256((super().config_hash() + self.registry.sha256 + self.levels.sha256).encode()).hexdigest()
 
-    # ---- priors (+ likelihood once evidence exists)
+    # ---- priors + likelihood
     def build_model(self):
         import pymc as pm
+        import pytensor.tensor as pt
+
         x = self.inputs
-        with pm.Model(coords={"tech": x["techs"]}) as model:
+        with pm.Model(coords={"tech": x["techs"], "layer": x["layers"]}) as model:
+            latent = {}
             for c in x["components"]:
-                pm.Beta(c, alpha=x["ab"][c][:, 0], beta=x["ab"][c][:, 1], dims="tech")
+                mu = self.priors.rv(f"{c}_mean")
+                sd_layer = self.priors.rv(f"{c}_layer_sd")
+                sd_tech = self.priors.rv(f"{c}_tech_sd")
+                z_layer = pm.Normal(f"z_{c}_layer", 0.0, 1.0, dims="layer")
+                z_tech = pm.Normal(f"z_{c}", 0.0, 1.0, dims="tech")
+                lat = mu + sd_layer * z_layer[x["layer_idx"]] + sd_tech * z_tech
+                latent[c] = lat
+                pm.Deterministic(c, pm.math.sigmoid(lat), dims="tech")
+            meas, judged = x["measurements"], x["judgements"]
+            if len(meas):
+                frame_sd = self.priors.rv("frame_sd")
+                at = pt.stack([latent[c][i] for c, i in zip(meas["component"], meas["tech"])])
+                sd = pt.sqrt(fixed_data("measurement_s", meas["s"].to_numpy(float)) ** 2 + frame_sd ** 2)
+                pm.Normal("variant_obs", at, sd, observed=fixed_data("measurement_m", meas["m"].to_numpy(float)))
+            if len(judged):
+                at = pt.stack([latent[c][i] for c, i in zip(judged["component"], judged["tech"])])
+                pm.Normal("judgement_obs", at, fixed_data("judgement_s", judged["s"].to_numpy(float)),
+                          observed=fixed_data("judgement_m", judged["m"].to_numpy(float)))
         return model
+
+    def component_sources(self, tech: str) -> dict[str, list[str]]:
+        """Per component, the series (and judgement evidence ids) that measure it for `tech`; empty = prior only."""
+        x = self.inputs
+        out = {c: [] for c in x["components"]}
+        for frame, key in ((x["measurements"], "series"), (x["judgements"], "id")):
+            for c, name in zip(frame.loc[frame["technology"] == tech, "component"], frame.loc[frame["technology"] == tech, key]):
+                if c in out and name not in out[c]:
+                    out[c].append(str(name))
+        return out
 
     @property
     def monitor(self):
-        return list(self.inputs["components"])
+        return list(self.inputs["components"]) + [f"{c}_{p}" for c in self.inputs["components"] for p in ("mean", "layer_sd", "tech_sd")]
 
     @property
     def forecast_start(self) -> pd.Timestamp:
@@ -151,6 +193,16 @@ class Convergence(ForecastModel):
             out[lid] = d
         return out
 
+    def data_label(self, kind: str, params: dict) -> str:
+        """'observed' when adoption, S and K of the claim's technology all rest on data, 'prior only' when none does,
+        else 'partly observed'."""
+        tech = params.get("tech")
+        up = self.upstream.get("adoption")
+        sources = self.component_sources(tech)
+        parts = [bool(up is not None and up.data_label("share_at_least", {"tech": tech}) == "observed")]
+        parts += [bool(v) for v in sources.values()]
+        return "observed" if all(parts) else "prior only" if not any(parts) else "partly observed"
+
     # ---- reporting
     def summary(self):
         x = self.inputs
@@ -162,12 +214,13 @@ class Convergence(ForecastModel):
             best = max(probs, key=probs.get)
             seed_lv = t.seed_level
             claim = "" if seed_lv is None else (f"{seed_lv}" + (f" ({100 * t.seed_convergence:.0f}%)" if t.seed_convergence is not None else ""))
+            label = self.data_label("level_at_least", {"tech": tech})
             if seed_lv is None:
-                note = f"no seed level (prior level {t.prior_level})"
+                note = f"no seed level; {label}"
             elif best == seed_lv:
-                note = f"agrees with the seed (P(seed level) = {probs[seed_lv]:.2f})"
+                note = f"agrees with the seed (P(seed level) = {probs[seed_lv]:.2f}); {label}"
             else:
-                note = f"DIFFERS from the seed: P({seed_lv}) = {probs[seed_lv]:.2f}"
+                note = f"DIFFERS from the seed: P({seed_lv}) = {probs[seed_lv]:.2f}; {label}"
             rows.append({"quantity": f"{tech}: most probable level on {when.date()}", "median": f"{best} (P={probs[best]:.2f})",
                          "q05": "", "q95": "", "seed_claim": claim, "note": note,
                          "values": (float(self.levels.index(best)), float(probs[best]), float("nan"))})
@@ -175,5 +228,10 @@ class Convergence(ForecastModel):
             rows.append(quantile_row(f"{tech}: convergence degree C on {when.date()}", c,
                                      "" if t.seed_convergence is None else f"{t.seed_convergence:g}",
                                      f"{x['formula']} formula", fmt="{:.2f}"))
+            comp = self._components()
+            for c_name, series in self.component_sources(tech).items():
+                seed_v = t.seed_values.get(c_name)
+                rows.append(quantile_row(f"{tech}: {c_name}", comp[c_name][:, x["techs"].index(tech)],
+                                         "" if seed_v is None else f"{seed_v:g}",
+                                         ("observed: " + ", ".join(series)) if series else "prior only (layer population)", fmt="{:.2f}"))
         return rows
-
