@@ -1,5 +1,8 @@
-"""Command-line interface: `forecast run | update | report | milestones | evidence | history | backtest | sbc | serve | data build`.
+"""Command-line interface: `forecast init | run | update | report | milestones | evidence | history | backtest | sbc |
+serve | data build | data refresh`.
 
+Every command runs in a workspace (`forecast.core.workspace`: `--workspace DIR`, FORECAST_HOME, the nearest
+forecast.toml from the current folder up, else the embedded defaults, read-only).
 Errors derived from ForecastError print as one line on stderr and exit non-zero; nothing is written.
 When a `forecast serve` process of this environment runs the same code, commands run there (forecast/server.py).
 """
@@ -11,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from forecast.app import workspace_commands as wsc
+from forecast.core import workspace
 from forecast.core.config import SAMPLERS, RunConfig
 from forecast.core.errors import ForecastError
 
@@ -31,7 +36,8 @@ def _add_sampling(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tune", type=int, default=d.tune)
     p.add_argument("--sampler", choices=SAMPLERS, default=d.sampler, help="nutpie (default) or PyMC's NUTS")
     p.add_argument("--models", nargs="+", default=None, help="subset of models to fit (default: all)")
-    p.add_argument("--out", type=Path, default=None, help="reports directory (default: reports/)")
+    p.add_argument("--out", type=Path, default=None, help="reports directory (default: the workspace's reports/, "
+                                                          "outside any workspace ./reports)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -51,6 +57,7 @@ def _print_table(table) -> None:
 
 def cmd_run(a) -> int:
     from forecast.app.api import run
+    wsc.say_workspace()
     res = run(a.models, _cfg(a), out_dir=a.out, progress=_progress(a.quiet))
     _print_table(res.milestones)
     print(f"\nwrote {res.path} ({res.manifest['wall_s']:.0f}s); report: {res.path / 'report.html'}")
@@ -71,11 +78,9 @@ def cmd_milestones(a) -> int:
 
 
 def cmd_report(a) -> int:
-    from forecast.report.render import render_all
-    from forecast.pipeline.store import load_run
+    from forecast.app.api import report
     t0 = time.perf_counter()
-    r = load_run(a.run)
-    render_all(r, r.path, svg=a.svg)
+    r = report(a.run, svg=a.svg)
     print(f"re-rendered {r.path / 'report.html'} in {time.perf_counter() - t0:.1f}s")
     if a.open:
         import webbrowser
@@ -84,12 +89,14 @@ def cmd_report(a) -> int:
 
 
 def cmd_evidence_add(a) -> int:
-    from forecast.data.evidence import append, make_row
+    from forecast.data.evidence import append, evidence_path, make_row
+    workspace.require("forecast evidence add")
     row = make_row(a.kind, observed_date=a.date, source=a.source, technology=a.technology, attribute=a.attribute,
                    period_start=a.period_start, series=a.series, k=a.k, n=a.n, share=a.share, share_lo=a.lo, share_hi=a.hi,
                    model=a.model, organization=a.organization, training_compute=a.compute, parameters=a.parameters)
     stored = append(row)
-    print(f"added {stored['id']} ({a.kind}, {a.technology or a.model}, {stored['observed_date']}); run `forecast update` to refit")
+    print(f"added {stored['id']} ({a.kind}, {a.technology or a.model}, {stored['observed_date']}) to {evidence_path()}; "
+          f"run `forecast update` to refit")
     return 0
 
 
@@ -108,8 +115,11 @@ def cmd_evidence_list(a) -> int:
 
 
 def cmd_update(a) -> int:
-    from forecast.app.api import update
+    from forecast.app.api import changed_tables, update
     from forecast.pipeline.update import plan_update
+    wsc.say_workspace()
+    if changed := changed_tables(a.run):
+        return _update_on_new_data(a, changed)
     plan = plan_update(a.run)
     print(f"parent run: {plan.parent.name}; new evidence: {len(plan.new_evidence)} row(s) "
           f"{', '.join(plan.new_evidence['id']) if len(plan.new_evidence) else ''}")
@@ -120,6 +130,20 @@ def cmd_update(a) -> int:
             print("no model is touched by new evidence; nothing to do")
         return 0
     res, diff = update(a.run, progress=_progress(a.quiet), reweight=not a.refit)
+    print_diff(diff)
+    print(f"\nwrote {res.path}; diff saved to {res.path / 'diff.csv'}")
+    return 0
+
+
+def _update_on_new_data(a, changed: list[str]) -> int:
+    from forecast.app.api import update
+    from forecast.pipeline.store import resolve_run_path
+    parent = resolve_run_path(a.run)
+    print(f"parent run: {parent.name}; tables changed since: {', '.join(changed)}; "
+          f"refitting its models on the current tables and evidence")
+    if a.dry_run:
+        return 0
+    res, diff = update(a.run, progress=_progress(a.quiet))
     print_diff(diff)
     print(f"\nwrote {res.path}; diff saved to {res.path / 'diff.csv'}")
     return 0
@@ -139,6 +163,7 @@ def print_diff(diff) -> None:
 def cmd_resolve(a) -> int:
     from forecast.evaluation.milestones import resolve, score_resolutions
     from forecast.pipeline.history import load_history
+    workspace.require("forecast resolve")
     row = resolve(a.id, a.outcome, a.date, a.source)
     print(f"resolved {row['id']}: {row['outcome']} on {row['date']} ({row['source']})")
     _print_scores(score_resolutions(load_history()))
@@ -198,14 +223,6 @@ def cmd_sbc(a) -> int:
     return 0
 
 
-def cmd_data_build(a) -> int:
-    from forecast.data.build import build_all
-    built = build_all(a.source, a.out, only=a.only)
-    for name, frame in built.items():
-        print(f"{name}: {len(frame)} rows")
-    return 0
-
-
 def cmd_serve(a) -> int:
     from forecast.app import server
     path = a.socket
@@ -236,8 +253,10 @@ def cmd_serve(a) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="forecast", description="Posterior probabilities for AI-convergence claims.")
+    wsc.add_global_options(p)
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="fit every model on the embedded data and write reports/<run-id>/")
+    r = sub.add_parser("run", help="fit every model on the workspace's data (outside any workspace: the embedded "
+                                   "defaults) and write reports/<run-id>/")
     _add_sampling(r)
     r.set_defaults(func=cmd_run)
     m = sub.add_parser("milestones", help="print the milestone table of a run (default: reports/latest)")
@@ -318,11 +337,8 @@ def parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_serve)
     d = sub.add_parser("data", help="curated data tables")
     dsub = d.add_subparsers(dest="data_command", required=True)
-    b = dsub.add_parser("build", help="rebuild data/*.csv and data/SOURCES.md from ../shared/data")
-    b.add_argument("--from", dest="source", type=Path, default=Path("../shared/data"))
-    b.add_argument("--out", type=Path, default=None)
-    b.add_argument("--only", nargs="+", default=None)
-    b.set_defaults(func=cmd_data_build)
+    wsc.add_commands(sub, dsub)
+    wsc.add_workspace_option_everywhere(sub)
     return p
 
 
@@ -354,7 +370,8 @@ def run_local(argv: list[str]) -> int:
 def _dispatch(args) -> int:
     _quiet_graph_traces()
     try:
-        return args.func(args)
+        with workspace.override(getattr(args, "workspace", None)):
+            return args.func(args)
     except ForecastError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

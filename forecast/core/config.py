@@ -1,18 +1,21 @@
-"""Paths and run settings. Everything a run depends on is in `RunConfig` and is hashed into its manifest."""
+"""Paths (those of the current workspace: `forecast.core.workspace`) and run settings. Everything a run depends on
+is in `RunConfig` and is hashed into its manifest."""
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 from pathlib import Path
+
+from forecast.core import workspace
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def project_root() -> Path:
-    """The directory holding data/, priors/ and reports/ (override with FORECAST_HOME)."""
-    env = os.environ.get("FORECAST_HOME")
-    return Path(env).resolve() if env else PACKAGE_DIR.parent
+    """The folder holding data/ and priors/: the current workspace's root (see `forecast.core.workspace`), or
+    outside any workspace the folder of the package's embedded defaults."""
+    ws = workspace.current()
+    return ws.root if ws.root is not None else ws.data.parent
 
 
 def code_fingerprint() -> str:
@@ -26,15 +29,23 @@ def code_fingerprint() -> str:
 
 
 def data_dir() -> Path:
-    return project_root() / "data"
+    """The current workspace's tables (outside any workspace: the embedded defaults, read-only)."""
+    return workspace.current().data
+
+
+def writable_data_dir(what: str = "writing data tables") -> Path:
+    """The current workspace's tables; outside any workspace an error saying to run `forecast init` (the embedded
+    defaults are never written)."""
+    return workspace.require(what).data
 
 
 def priors_dir() -> Path:
-    return project_root() / "priors"
+    return workspace.current().priors
 
 
 def reports_dir() -> Path:
-    return project_root() / "reports"
+    """The current workspace's reports/ (outside any workspace: ./reports)."""
+    return workspace.current().reports
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,7 +28,8 @@ BUILDERS: tuple[Builder, ...] = (scaling_runs.BUILDER, epoch_models.BUILDER, ben
 def build_all(shared_data: str | Path, out_dir: str | Path | None = None, only: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Build every curated table; validate all before writing any."""
     shared_data = Path(shared_data)
-    out_dir = Path(out_dir or config.data_dir())
+    # the current workspace's tables (in the checkout: the package's embedded ones); never an installed package's
+    out_dir = Path(out_dir or config.writable_data_dir("forecast data build"))
     if not shared_data.is_dir():
         raise DataValidationError("shared data directory not found", file=str(shared_data))
     built: dict[str, pd.DataFrame] = {}
