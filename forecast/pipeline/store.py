@@ -28,8 +28,6 @@ from forecast.data.tables import TABLES, load_table, table_path
 from forecast.pipeline.history import append_history, milestone_diff
 from forecast.pipeline import integrity
 from forecast.core.workspace import provenance
-from forecast.pipeline import integrity
-from forecast.core.workspace import provenance
 from forecast.models.registry import link_upstream, prior_models, tables_for
 
 
@@ -85,7 +83,6 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         "diagnostics": diags, "timings": timings,
         "all_diagnostics_passed": all(d["passed"] for d in diags.values()),
         **({"served": served} if (served := serving_info()) else {}),
-        **provenance(data_dir),  # which workspace, package version and data version the run used
         **provenance(data_dir),  # which workspace, package version and data version the run used
         **(extra_manifest or {}),
     }
