@@ -79,7 +79,7 @@ def test_adoption_reweighting_onto_its_own_data_is_the_identity(fitted):
 
 @pytest.fixture(scope="module")
 def adoption_home(tmp_path_factory, fitted, small_cfg):
-    fitted("convergence")  # adoption and convergence compiled once per session
+    fitted("convergence")  # adoption and convergence compiled once per test run
     root = tmp_path_factory.mktemp("rwhome")
     shutil.copytree(config.project_root() / "data", root / "data")
     shutil.copytree(config.project_root() / "priors", root / "priors")

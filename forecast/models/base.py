@@ -37,7 +37,7 @@ class ForecastModel(abc.ABC):
     # parameters keeps more draws (class attributes, or properties where it depends on the data)
     min_target_accept: ClassVar[float] = 0.0
     draws_multiplier: ClassVar[int] = 1
-    # rough sampling seconds at the default settings, used to order fits when no earlier run says (`runs.fit_order`)
+    # rough sampling seconds at the default settings, used to order fits when no earlier run says (`schedule.fit_order`)
     typical_sample_s: ClassVar[float] = 1.0
 
     def __init__(self, data: dict[str, pd.DataFrame], priors: PriorSet | None = None, cfg: RunConfig | None = None):
@@ -77,7 +77,7 @@ class ForecastModel(abc.ABC):
     def prepare_fit(self) -> None:
         """Build and compile the graphs `fit` will sample, ahead of it (nutpie only).
 
-        `runs.fit_all` runs this in a worker thread while the previous model samples."""
+        `schedule.fit_all` runs this in a worker thread while the previous model samples."""
         if self.cfg.sampler != "nutpie":
             return
         for kw, g in self._fit_graph_objects():
@@ -265,8 +265,8 @@ def fixed_data(name: str, value, **kwargs):
     """`pm.Data` with its length fixed in the graph's type.
 
     With symbolic lengths PyTensor adds shape checks between data vectors whose order in the compiled graph
-    varied between processes, so the graph's numba cache key did too and a new process recompiled it
-    (hardware: ≈ 29 s per run). Data of another length is then another graph type and is
+    varies between processes, so the graph's numba cache key does too and every new process would recompile
+    it. Data of another length is then another graph type and is
     compiled anew, so use this only where new data means a new graph anyway (not for `with_data` reuse across
     lengths, as compute_trend and market do in backtests)."""
     import pymc as pm

@@ -18,9 +18,9 @@ class ScalingLaw(ForecastModel):
     name = "scaling_law"
     title = "Scaling law (Chinchilla L(N, D))"
     tables = ("scaling_runs",)
-    # log_E, a0 and b0 trade off inside the logsumexp: with 1000 draws per chain (bulk ESS ≈ 1060) the split R-hat of
-    # log_E sat at 1.006–1.010, and on another CPU's compiled code crossed the 1.01 gate (1.0103); with 2000 it was
-    # 1.002–1.003 on three seeds, for ≈ 5 s more sampling
+    # log_E, a0 and b0 trade off inside the logsumexp, so log_E mixes slowly: at the run's draws per chain its split
+    # R-hat lies close to the 1.01 gate, where the CPU's compiled code can tip it over; twice the draws keep it
+    # clearly inside the gate for a few seconds more sampling
     draws_multiplier = 2
     typical_sample_s = 14.0
 

@@ -101,9 +101,6 @@ EPOCH_NOT_BASE = re.compile(r"instruct|chat(?!glm2-\d+b-base)|flan|^text-|gpt-3\
                             r"hermes|inflection|reka|yi-large|mistral large$|mistral medium|command r", re.IGNORECASE)
 
 
-# Automatic candidates that are NOT the same model (rejected; the ObsScaling model stays unmatched).
-
-
 # ObsScaling rows dropped before matching
 OBS_DROP = {
     "RWKV/rwkv-raven-14b": "instruction-tuned (Raven = RWKV-4 fine-tuned on instruction data), not a base model",
@@ -299,7 +296,7 @@ def _hf_v1(shared: Path, v2raw: pd.DataFrame, rules: list[str], notes: list[str]
     flt = _Filter(raw)
     keep, steps = flt.keep, flt.steps
     keep(flt.df["t"] == "🟢", "`t` == 🟢 pretrained")
-    # v1 booleans are inverted (PROVENANCE caveat 1): FALSE means merged / flagged
+    # v1 booleans are inverted (PROVENANCE.md, "Caveats": "The v1 booleans are inverted."): FALSE means merged / flagged
     keep(flt.df["merged"].astype(bool) & flt.df["flagged"].astype(bool), "not merged, not flagged (inverted columns: keep `merged`==TRUE and `flagged`==TRUE)")
     keep(flt.df["weight_type"] == "Original", "`weight_type` == Original")
     keep(~flt.df["model"].str.contains(DERIVED_NAME), "name not instruct/chat/-it/SFT/DPO/merge/Orca/Vicuna/LLaVA/Alpaca/Dolly/Flan/Aya-Expanse/llamafied/pruned/GPTQ/AWQ/GGUF/test/tiny-random")

@@ -9,13 +9,14 @@ import pandas as pd
 
 
 # --- ObsScaling -> Epoch all-models name matching ---------------------------------------------------
-# Explicit aliases (HF id -> Epoch `Model`), used where the automatic normalization below cannot
-# match; each is the same checkpoint, not a sibling size or variant.
-# ObsScaling ids whose Epoch match is another model (same name, different checkpoint): never matched
+# ObsScaling ids whose automatic Epoch match is another model (same name, different checkpoint): never matched,
+# the ObsScaling model stays unmatched
 OBS_REJECT = {
     "stabilityai/stablelm-base-alpha-7b": "Epoch's StableLM-Base-Alpha-7B entry is the v2 model (2023-08-05)",
 }
 
+# Explicit aliases (HF id -> Epoch `Model`), used where the automatic normalization below cannot
+# match; each is the same checkpoint, not a sibling size or variant.
 OBS_ALIASES = {
     "mistralai/Mistral-7B-v0.1": "Mistral 7B",
     "mistralai/Mistral-Nemo-Base-2407": "Mistral NeMo",

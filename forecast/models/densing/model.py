@@ -18,9 +18,9 @@ working likelihood in score space, located at f_g(ln N_i + L_g(t_i)) with the de
 sqrt((f_g'·s_g)² + σ_g²) (density scatter plus measurement noise); its kink is rounded off over
 `al_smoothing` standardized units (pseudo-Huber) so NUTS can take larger steps. The curve is sampled in
 data-centred coordinates (level, slope and ceiling headroom at each group's median size and date, with
-the priors on k, h, ceil_frac applied through the Jacobian) and the group rates r_g are centred. (A version with one latent log density
-per score sampled badly: score noise and density noise trade off, R-hat 2.4 at 2×200.) Per-score log
-densities are recovered afterwards by inverting the curve (`model_log_density`).
+the priors on k, h, ceil_frac applied through the Jacobian) and the group rates r_g are centred. (With one
+latent log density per score instead, score noise and density noise trade off and the sampler cannot separate
+them.) Per-score log densities are recovered afterwards by inverting the curve (`model_log_density`).
 L_g is the τ-quantile line of log density over time: with τ = 0.9 it is the FRONTIER (upper envelope;
 10% of models lie above it), with τ = 0.5 the TYPICAL (median) density. The two are separate fits of
 the same compiled graph (τ enters as data), stored together: frontier variables under their names,
@@ -58,7 +58,7 @@ class Densing(DensingSimulation, ForecastModel):
     """Capability density of open base models (effective size from per-benchmark capability-vs-size curves, divided by active parameters): frontier (90% quantile) and typical (median) log-density trends, partially pooled across benchmark groups, with an optional break at ChatGPT; answers the doubling-time and 'small open model reaches score X' milestones."""
 
     name = "densing"
-    typical_sample_s = 35.0  # two quantile fits (benchmarks/results.md)
+    typical_sample_s = 35.0  # two quantile fits: the longest sampling of a run, so it is fitted first
     title = "Densing law (capability density)"
     tables = ("benchmarks",)
 
@@ -134,8 +134,8 @@ class Densing(DensingSimulation, ForecastModel):
             floor = pt.as_tensor_variable(x["floor"])
             log_T = P.rv("log_T")
             tau_r = P.rv("tau_r")
-            # centred pooling: every group's rate is well identified by its own data (posterior sd of the
-            # non-centred z_r was about half its prior sd and log_T–z_r correlations reached 0.8)
+            # centred pooling: every group's rate is well identified by its own data, the case in which the centred
+            # form samples better (a non-centred z_r would be pinned by the data and correlated with log_T)
             r = pm.Normal("r", 12.0 * LN2 * pt.exp(-log_T), tau_r, dims="group")
             # the line is evaluated relative to each group's median date, so the curve position sampled
             # below is the one the group's data pin down (not an extrapolation to t_ref)
@@ -152,7 +152,7 @@ class Densing(DensingSimulation, ForecastModel):
             #   a = sigmoid(curve_level): headroom fraction reached at the group's median size and date,
             #   ceil_frac = a + (1 − a)·sigmoid(curve_head): ceiling above that level,
             #   exp(curve_slope) = d(headroom fraction)/d(ln N) there.
-            # (k, h, ceil_frac) were strongly correlated (|ρ| up to 0.9); these three are pinned separately.
+            # (k, h, ceil_frac) are strongly correlated in the posterior; these three are each pinned by the data.
             lvl = pm.Flat("curve_level", dims="group", initval=np.zeros(G))
             head = pm.Flat("curve_head", dims="group", initval=np.ones(G))
             slope = pm.Flat("curve_slope", dims="group", initval=np.full(G, -2.0))
@@ -175,9 +175,8 @@ class Densing(DensingSimulation, ForecastModel):
             mu = floor[g] + span * p
             scale = pt.sqrt((span * k[g] * p * (1.0 - p) * s_rho[g]) ** 2 + sig[g] ** 2)
             # Asymmetric Laplace (quantile τ, unit sd at scale 1) with its kink rounded off over `al_smoothing`
-            # standardized units (pseudo-Huber): the exact kink at every one of the ~600 scores forced NUTS
-            # step sizes of 0.03 and ~350 leapfrog steps per draw; the rounding moves the fitted quantile by a
-            # negligible fraction of the scatter.
+            # standardized units (pseudo-Huber): an exact kink at every score forces NUTS to tiny steps and long
+            # trajectories; the rounding moves the fitted quantile by a negligible fraction of the scatter.
             kap = pt.sqrt(tau / (1.0 - tau))
             b = pt.sqrt(1.0 + kap ** 4) / kap
             u = (y - mu) * b / scale
