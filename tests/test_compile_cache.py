@@ -93,7 +93,7 @@ print(CACHED_SRC_FUNCTIONS.get(fn.vm.jit_fn.py_func))
 
 def test_graph_cache_key_is_the_same_in_every_process():
     """hardware's data vectors have fixed lengths: with symbolic ones the order of their shape checks in the
-    compiled graph (and so the numba cache key) changed from process to process, and each run recompiled it."""
+    compiled graph (and so the numba cache key) would change from process to process, and each run recompile it."""
     keys = {subprocess.run([sys.executable, "-c", KEY_SCRIPT], capture_output=True, text=True, timeout=300,
                            check=True).stdout.strip().splitlines()[-1] for _ in range(2)}
     assert len(keys) == 1 and "None" not in keys
