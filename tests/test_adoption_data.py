@@ -12,8 +12,6 @@ from forecast.core.errors import DataValidationError
 from forecast.data.schema import read_csv, validate
 from forecast.data.tables import ADOPTION_OBSERVATIONS, load_table
 
-PRIOR_COMPONENTS = ("standardization", "controversy", "maturity")
-
 
 @pytest.fixture(scope="module")
 def technologies() -> dict:
@@ -44,13 +42,14 @@ def test_every_technology_is_registered(adoption, technologies):
     assert not missing, f"technologies in adoption_observations.csv but not in priors/technologies.yaml: {missing}"
 
 
-def test_counted_flag_matches_data(adoption, technologies):
-    counted = set(adoption.loc[adoption["kind"] == "count", "technology"])
-    flagged = {tid for tid, t in technologies.items() if t["counted"]}
-    assert counted == flagged
+def test_counted_technologies_match_the_registry(adoption, technologies):
+    counts = adoption[adoption["kind"] == "count"]
+    series = {t: set(g["series"]) for t, g in counts.groupby("technology")}
+    for tid, t in technologies.items():  # the forecast share is defined on the reference frame: it must be measured
+        assert tid not in series or t["reference_series"] in series[tid], (tid, t["reference_series"], series[tid])
 
 
-def test_every_technology_has_sourced_priors(technologies, levels_doc):
+def test_every_technology_is_sourced_and_measured(technologies, levels_doc):
     level_ids = {lv["id"] for lv in levels_doc["levels"]}
     layers = set(yaml.safe_load((config.priors_dir() / "technologies.yaml").read_text())["layers"])
     for tid, t in technologies.items():
@@ -59,16 +58,8 @@ def test_every_technology_has_sourced_priors(technologies, levels_doc):
         assert t.get("seed_level") or t.get("prior_level"), f"{tid}: needs seed_level or prior_level"
         assert str(t.get("source", "")).strip(), f"{tid}: missing source"
         assert set(t["seed_values"]) == {"adoption", "standardization", "controversy", "maturity"}, tid
-        for comp in PRIOR_COMPONENTS:
-            p = t["priors"][comp]
-            assert p["distribution"] == "Beta", (tid, comp)
-            assert p["params"]["alpha"] > 0 and p["params"]["beta"] > 0, (tid, comp)
-            assert str(p.get("source", "")).strip(), f"{tid}.{comp}: missing source"
-            assert str(p.get("rationale", "")).strip(), f"{tid}.{comp}: missing rationale"
-            seed = t["seed_values"][comp]
-            if seed is not None:  # centred on the seed's value
-                mean = p["params"]["alpha"] / (p["params"]["alpha"] + p["params"]["beta"])
-                assert mean == pytest.approx(seed, abs=1e-6), (tid, comp)
+        assert str(t.get("adoption_measure", "")).strip(), f"{tid}: missing adoption_measure"
+        assert str(t.get("variant_measure", "")).strip(), f"{tid}: missing variant_measure"
 
 
 def test_level_bands_cover_unit_interval(levels_doc):

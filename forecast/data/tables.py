@@ -1,6 +1,7 @@
 """Schemas of the curated tables in data/. One entry per table; loaders go through `load_table`."""
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
@@ -8,6 +9,44 @@ import pandas as pd
 
 from forecast.core import config
 from forecast.data.schema import Column, TableSchema, read_csv
+from forecast.data.technologies import load_technologies
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """A sampling frame of the pyramid series: the population its models are drawn from and the dates it can hold."""
+
+    start: str  # first date a model of the frame can carry (the population's definition starts here)
+    end: str  # the vintage: when the source file was fetched; a later date cannot be an observation
+    population: str
+
+
+# One entry per series of the pyramid tables; rows of these series must lie (overlap) within the frame's dates.
+FRAMES: dict[str, Frame] = {
+    "hf_open_llm_releases": Frame("2022-03-03", "2026-05-12", "open-weight LLM releases in the llmfit Hugging Face lists "
+                                  "(2026-03 and 2026-05 vintages joined); Hub dates start after the 2022-03-02 migration"),
+    "llm_architecture_gallery": Frame("2018-01-01", "2026-05-29", "notable LLM architectures of the LLM Architecture Gallery"),
+    "epoch_notable_language_models": Frame("2018-01-01", "2026-03-30", "Epoch AI notable models whose domain lists Language"),
+    "epoch_all_language_models": Frame("2018-01-01", "2026-03-30", "Epoch AI models (all tracked) whose domain lists Language"),
+    "epoch_benchmarking_hub": Frame("2018-01-01", "2025-11-21", "model versions scored in Epoch's Benchmarking Hub"),
+    "epoch_open_models": Frame("2018-01-01", "2024-11-05", "models of Epoch's open-vs-closed benchmark table"),
+    "open_llm_leaderboard_v2": Frame("2022-03-03", "2025-03-21", "models of the HF Open LLM Leaderboard v2"),
+}
+
+
+def _frame_bound(series: pd.Series, attr: str) -> pd.Series:
+    return pd.to_datetime(series.map(lambda s: getattr(FRAMES[s], attr) if s in FRAMES else None))
+
+
+def outside_frame(f: pd.DataFrame) -> pd.Series:
+    """Rows of a known frame whose period does not overlap the frame's dates."""
+    return ((f["period_end"] < _frame_bound(f["series"], "start"))
+            | (f["period_start"] > _frame_bound(f["series"], "end"))).fillna(False).astype(bool)
+
+
+def unknown_technology(f: pd.DataFrame) -> pd.Series:
+    """Rows whose technology is not in the registry (priors/technologies.yaml), read when the table is validated."""
+    return ~f["technology"].astype(str).isin(load_technologies().ids)
+
 
 SCALING_RUNS = TableSchema(
     name="scaling_runs",
@@ -78,8 +117,67 @@ ADOPTION_OBSERVATIONS = TableSchema(
         ("elicited row needs share, share_lo, share_hi", lambda f: (f["kind"] == "elicited") & (f["share"].isna() | f["share_lo"].isna() | f["share_hi"].isna()), "share"),
         ("elicited interval must satisfy share_lo <= share <= share_hi", lambda f: (f["kind"] == "elicited") & ((f["share_lo"] > f["share"]) | (f["share"] > f["share_hi"])).fillna(False).astype(bool), "share_lo"),
         ("ecosystem_count row needs k", lambda f: (f["kind"] == "ecosystem_count") & f["k"].isna(), "k"),
+        ("period outside the frame's dates (FRAMES in forecast/data/tables.py)", outside_frame, "period_start"),
     ),
 )
+
+_PERIOD_CHECKS = (
+    ("period_end before period_start", lambda f: f["period_end"] < f["period_start"], "period_end"),
+    ("series is not a frame of the pyramid tables (FRAMES in forecast/data/tables.py)",
+     lambda f: ~f["series"].astype(str).isin(list(FRAMES)), "series"),
+    ("period outside the frame's dates (FRAMES in forecast/data/tables.py)", outside_frame, "period_start"),
+)
+
+VARIANT_COUNTS = TableSchema(
+    name="variant_counts",
+    filename="variant_counts.csv",
+    description="Per technology, frame and period: how many adopting models use each variant (for standardization "
+                "and controversy).",
+    columns=(
+        Column("technology", "str", description="technology id from priors/technologies.yaml"),
+        Column("series", "str", description="sampling frame (FRAMES in forecast/data/tables.py)"),
+        Column("period_start", "date", min="2015-01-01"),
+        Column("period_end", "date", min="2015-01-01"),
+        Column("variant", "str", description="variant label (e.g. GQA, nvidia, a family or a size bucket)"),
+        Column("k", "int", min=0, description="adopting models in the period that use the variant"),
+        Column("source", "str", description="citation: dataset and file"),
+    ),
+    key=("technology", "series", "period_start", "variant"),
+    checks=(("technology not in priors/technologies.yaml", unknown_technology, "technology"),) + _PERIOD_CHECKS,
+)
+
+BENCHMARK_SPREAD = TableSchema(
+    name="benchmark_spread",
+    filename="benchmark_spread.csv",
+    description="Per benchmark and half-year: the spread of the top-k scores in the cumulative pool of models released "
+                "so far, and the best open-weight vs closed score.",
+    columns=(
+        Column("benchmark", "str", description="benchmark (hub table, Epoch run task, or leaderboard column)"),
+        Column("period_start", "date", min="2015-01-01"),
+        Column("period_end", "date", min="2015-01-01", description="the pool holds models released on or before this"),
+        Column("k", "int", min=2, description="top-k: the spread is best minus k-th best"),
+        Column("spread_pp", "float", min=0.0, max=100.0, unit="percentage points", description="best minus k-th best score"),
+        Column("top_score", "float", min=0.0, max=100.0, unit="percent", description="best score in the pool"),
+        Column("n_models", "int", min=2, description="distinct models in the pool"),
+        Column("n_new", "int", min=0, description="models that entered the pool in this half-year"),
+        Column("open_top", "float", required=False, min=0.0, max=100.0, unit="percent", description="best open-weight score"),
+        Column("closed_top", "float", required=False, min=0.0, max=100.0, unit="percent", description="best closed score"),
+        Column("open_closed_gap_pp", "float", required=False, min=-100.0, max=100.0, unit="percentage points",
+               description="closed_top minus open_top"),
+        Column("series", "str", description="frame (FRAMES in forecast/data/tables.py)"),
+        Column("source", "str"),
+    ),
+    key=("series", "benchmark", "period_start"),
+    checks=_PERIOD_CHECKS + (
+        ("n_models below k", lambda f: f["n_models"] < f["k"], "n_models"),
+        ("n_new above n_models", lambda f: f["n_new"] > f["n_models"], "n_new"),
+        ("spread_pp above top_score", lambda f: f["spread_pp"] > f["top_score"] + 1e-9, "spread_pp"),
+        ("open_closed_gap_pp differs from closed_top - open_top",
+         lambda f: ((f["open_closed_gap_pp"] - (f["closed_top"] - f["open_top"])).abs() > 1e-3).fillna(False).astype(bool)
+         | (f["open_closed_gap_pp"].isna() & f["open_top"].notna() & f["closed_top"].notna()), "open_closed_gap_pp"),
+    ),
+)
+
 
 BENCHMARKS = TableSchema(
     name="benchmarks",
@@ -132,7 +230,8 @@ HARDWARE = TableSchema(
     ),
 )
 
-TABLES: dict[str, TableSchema] = {t.name: t for t in (SCALING_RUNS, MODELS, ADOPTION_OBSERVATIONS, BENCHMARKS, HARDWARE)}
+TABLES: dict[str, TableSchema] = {t.name: t for t in (SCALING_RUNS, MODELS, ADOPTION_OBSERVATIONS, BENCHMARKS, HARDWARE,
+                                                       VARIANT_COUNTS, BENCHMARK_SPREAD)}
 
 
 def table_path(name: str, data_dir: Path | None = None) -> Path:

@@ -14,12 +14,13 @@ from forecast.core import config
 from forecast.core.errors import DataValidationError
 from forecast.core.io import atomic_write_csv, atomic_write_text, sha256_file
 from forecast.data.schema import describe, format_frame, validate
-from forecast.data.build import adoption, benchmarks, epoch_models, hardware, scaling_runs
+from forecast.data.build import adoption, benchmark_spread, benchmarks, epoch_models, hardware, scaling_runs, variant_counts
 from forecast.data.build.base import Builder, BuildResult
 from forecast.data.tables import TABLES
 
 # in build order: later builders may read earlier outputs from `built`
-BUILDERS: tuple[Builder, ...] = (scaling_runs.BUILDER, epoch_models.BUILDER, benchmarks.BUILDER, adoption.BUILDER, hardware.BUILDER)
+BUILDERS: tuple[Builder, ...] = (scaling_runs.BUILDER, epoch_models.BUILDER, benchmarks.BUILDER, benchmark_spread.BUILDER,
+                                 adoption.BUILDER, variant_counts.BUILDER, hardware.BUILDER)
 
 
 

@@ -14,44 +14,21 @@ Technology ids refer to priors/technologies.yaml.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from forecast.data.build.base import BuildResult, Builder, Input
+from forecast.data.build import benchmark_spread, epoch_language, gallery, hf_releases
+from forecast.data.build.base import BuildResult, Builder, Input, unique_inputs
+from forecast.data.build.hf_filters import HF_JSON, HF_LEGACY_DATE, HF_LIST_INPUT, apply_drops, collapse_releases, \
+    derived_name, model_type, reupload_or_test, undated
+from forecast.data.build.hf_model_types import HF_SSM_HYBRID_TYPES, LONG_CONTEXT_MIN, is_moe
+from forecast.data.build.periods import MIN_N, Rule, check_technologies, count_rows
+from forecast.data.tables import ADOPTION_OBSERVATIONS
 
-HF_JSON = "hf_open_llm_architectures/hf_models.json"
 LB_V2 = "open_llm_leaderboard/huggingface_v2.csv"
 MCP_MONTHLY = "mcp_ecosystem/mcp_servers_monthly.csv"
 MCP_README = "mcp_ecosystem/mcp_servers_readme_monthly.csv"
-
-MIN_N = 3  # quarters with fewer models in the frame are dropped
-
-# ---------------------------------------------------------------------------------------------
-# Feature definitions (HF `model_type` values in hf_models.json; architecture classes in the leaderboard)
-# ---------------------------------------------------------------------------------------------
-
-# MoE: model_type containing "moe", or one of these MoE model types that lack "moe" in the name.
-HF_MOE_TYPES = {
-    "mixtral", "deepseek", "deepseek_v2", "deepseek_v3", "deepseek_v32", "gpt_oss", "llama4", "minimax",
-    "minimax_m2", "kimi_k2", "phimoe", "qwen3_next", "kimi_linear", "dots1", "step3p5", "mimo_v2_flash",
-    "longcat_flash",
-}
-# SSM / linear-recurrent / gated-convolution sequence mixers, alone or hybridised with attention.
-HF_SSM_HYBRID_TYPES = {
-    "mamba", "mamba2", "falcon_mamba", "falcon_h1", "jamba", "zamba", "zamba2", "bamba", "hymba",
-    "nemotron_h", "granitemoehybrid", "plamo2", "rwkv", "rwkv5", "rwkv6", "rwkv7", "recurrent_gemma",
-    "lfm2", "lfm2_moe", "qwen3_next", "qwen3_5", "qwen3_5_moe", "kimi_linear",
-}
-# `architecture == "unknown"` rows whose family is identifiable from the repo name.
-HF_UNKNOWN_OVERRIDES = (
-    (re.compile(r"nemotron-h-|nemotron-nano-9b-v2|nemotron-3-nano", re.I), "nemotron_h"),
-    (re.compile(r"longcat-flash", re.I), "longcat_flash"),
-)
-# Active-parameter / expert-count notation in a repo name (e.g. 30B-A3B, 8x7B, A2.7B, -moe-).
-MOE_NAME = re.compile(r"(?:\d+(?:\.\d+)?b-a\d+(?:\.\d+)?[bm]\b|\b\d+x\d+(?:\.\d+)?b\b|-a\d+(?:\.\d+)?b\b|(?:^|[-_/])moe(?:[-_]|$))", re.I)
-LONG_CONTEXT_MIN = 128_000  # tokens; ">=128K" read as >= 128,000 (covers 128000 and 131072 configs)
 
 LB_MOE_ARCHS = {
     "MixtralForCausalLM", "Qwen2MoeForCausalLM", "OlmoeForCausalLM", "GraniteMoeForCausalLM", "DeepseekForCausalLM",
@@ -62,80 +39,26 @@ LB_SSM_ARCHS = {
     "RecurrentGemmaForCausalLM", "FalconMambaForCausalLM", "MambaForCausalLM", "Mamba2ForCausalLM", "HymbaForCausalLM",
     "RwkvForCausalLM", "JambaForCausalLM", "ZambaForCausalLM", "Zamba2ForCausalLM", "BambaForCausalLM",
 }
-
-# ---------------------------------------------------------------------------------------------
-# Filters of the HF list
-# ---------------------------------------------------------------------------------------------
-
-# Accounts that re-upload others' weights (quantizations, format conversions, mirrors) or publish test/toy repos.
-REUPLOAD_OR_TEST_PROVIDERS = {
-    "lmstudio-community", "cyankiwi", "quanttrio", "redhatai", "casperhansen", "solidrust", "stelterlab", "techxgenus",
-    "thesven", "sreenington", "kaitchup", "hugging-quants", "ibnzterrell", "kosbu", "maziyarpanahi", "mratsim", "nvfp4",
-    "bullpoint", "nexveridian", "warshanks", "junhowie", "nytopop", "featherless-chat-models", "alpindale", "gensyn",
-    "nm-testing", "peft-internal-testing", "optimum-intel-internal-testing", "echarlaix", "tiny-random", "hmellor",
-    "llamafactory", "michaelbenayoun", "maxjeblick", "maykeye", "hyper-accel", "arnir0", "erwanf", "simplestories",
-    "jackfram", "z-lab", "gratefulasi",
-}
-# Name markers of quantized/converted/derived artefacts, test repos and speculative-decoding drafts.
-DERIVED_NAME = re.compile(
-    r"(?:awq|gptq|fp8|nvfp4|fp4|mlx|gguf|int4|int8|\b\d+bit\b|-\d+bit|w8a8|w4a16|w8a16|quantized|dequantized|"
-    r"speculator|eagle3|dflash|tiny-random|tiny-dummy|tiny-mixtral|tiny-dev|unit-test|abliterated|\.w8a8)", re.I)
-# Non-LLM or encoder/embedding model types in the list.
+# Non-LLM or encoder/embedding model types in the 2026-03 list (this frame also leaves out encoder-decoder t5).
 NON_LLM_TYPES = {"t5", "nomic_bert", "starvector"}
-# Variant suffixes collapsed when deduplicating one release (base / instruct / chat of the same weights family).
-VARIANT_TOKENS = re.compile(r"[-_.](instruct|chat|base|it|hf|bf16|thinking|think|sft|dpo|preview)(?=$|[-_.])", re.I)
-# Hub creation date of repos migrated from the legacy model hub; not a release date.
-HF_LEGACY_DATE = pd.Timestamp("2022-03-02")
-
-
-def _release_key(name: str) -> str:
-    base = name.split("/", 1)[-1].lower()
-    prev = None
-    while prev != base:
-        prev, base = base, VARIANT_TOKENS.sub("", base)
-    return base
 
 
 def _hf_models(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    raw = json.loads(path.read_text())
-    df = pd.DataFrame(raw)
-    notes = []
-    n0 = len(df)
-    df["provider_l"] = df["provider"].str.lower()
-    arch = df["architecture"].fillna("unknown").astype(str)
-    for rx, val in HF_UNKNOWN_OVERRIDES:
-        m = (arch == "unknown") & df["name"].str.contains(rx)
-        arch = arch.mask(m, val)
-    df["arch"] = arch
-    drop_provider = df["provider_l"].isin(REUPLOAD_OR_TEST_PROVIDERS) | df["name"].str.split("/").str[0].str.lower().isin(REUPLOAD_OR_TEST_PROVIDERS)
-    drop_name = df["name"].str.contains(DERIVED_NAME)
-    drop_type = df["arch"].isin(NON_LLM_TYPES) | (df["pipeline_tag"] == "feature-extraction")
+    df = pd.DataFrame(json.loads(path.read_text()))
+    df["arch"] = model_type(df)
     df["release_date"] = pd.to_datetime(df["release_date"], errors="coerce")
-    drop_date = df["release_date"].isna() | (df["release_date"] == HF_LEGACY_DATE)
-    notes.append(f"hf_models.json: {n0} entries; dropped re-upload/test accounts {int(drop_provider.sum())}, "
-                 f"derived/quantized/test names {int((drop_name & ~drop_provider).sum())}, non-LLM types {int((drop_type & ~drop_provider & ~drop_name).sum())}, "
-                 f"missing or legacy-migration release date {int((drop_date & ~drop_provider & ~drop_name & ~drop_type).sum())}")
-    df = df[~(drop_provider | drop_name | drop_type | drop_date)].copy()
-    is_moe_flag = df.get("is_moe", pd.Series(False, index=df.index)).fillna(False).astype(bool)
-    df["moe"] = (df["arch"].str.contains("moe") | df["arch"].isin(HF_MOE_TYPES) | is_moe_flag
-                 | df["name"].str.contains(MOE_NAME))
+    df, note = apply_drops(df, {
+        "re-upload/test accounts": reupload_or_test(df),
+        "derived/quantized/test names": derived_name(df),
+        "non-LLM types": df["arch"].isin(NON_LLM_TYPES) | (df["pipeline_tag"] == "feature-extraction"),
+        "missing or legacy-migration release date": undated(df["release_date"]),
+    }, "hf_models.json")
+    df["moe"] = is_moe(df, df["arch"])
     df["ssm_hybrid"] = df["arch"].isin(HF_SSM_HYBRID_TYPES)
     df["ctx"] = pd.to_numeric(df["context_length"], errors="coerce")
-    # dedupe one release (same weights family across base/instruct/chat variants and mirrors): earliest date,
-    # features OR-ed, context = max over variants (instruct configs often state a shorter native window)
-    df["key"] = df["name"].map(_release_key)
-    df = df.sort_values(["release_date", "name"])
-    g = df.groupby("key", sort=False)
-    out = pd.DataFrame({
-        "name": g["name"].first(),
-        "release_date": g["release_date"].min(),
-        "moe": g["moe"].any(),
-        "ssm_hybrid": g["ssm_hybrid"].any(),
-        "ctx": g["ctx"].max(),
-    }).reset_index()
+    out = collapse_releases(df, "release_date", {"moe": "any", "ssm_hybrid": "any", "ctx": "max"})
     out["long_context"] = out["ctx"] >= LONG_CONTEXT_MIN
-    notes.append(f"hf_models.json: {len(df)} entries kept, {len(out)} releases after collapsing variants")
-    return out, notes
+    return out, [note, f"hf_models.json: {len(df)} entries kept, {len(out)} releases after collapsing variants"]
 
 
 def _leaderboard_v2(path: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -162,18 +85,11 @@ def _leaderboard_v2(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return d[["repo", "date", "moe", "ssm_hybrid"]], notes
 
 
-def _quarterly(df: pd.DataFrame, date_col: str, features: dict[str, str], series: str, source: str) -> pd.DataFrame:
-    q = df[date_col].dt.to_period("Q")
-    rows = []
-    for period, grp in df.groupby(q):
-        n = len(grp)
-        if n < MIN_N:
-            continue
-        for tech, col in features.items():
-            rows.append({"technology": tech, "kind": "count", "period_start": period.start_time.normalize(),
-                         "period_end": period.end_time.normalize(), "k": int(grp[col].sum()), "n": n,
-                         "share": None, "share_lo": None, "share_hi": None, "series": series, "source": source})
-    return pd.DataFrame(rows)
+def _quarterly(df: pd.DataFrame, features: dict[str, str], series: str, file: str, date_column: str,
+               source: str) -> list[pd.DataFrame]:
+    """Quarterly k of n per feature; `features` maps technology -> (flag column; the input column it is read from)."""
+    return [count_rows(df, flag, Rule(f"{series}:{tech}", tech, series, file, col, date_column, source))
+            for tech, (flag, col) in features.items()]
 
 
 def _mcp(shared: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -270,7 +186,9 @@ RULES = [
     "(instruct, chat, base, it, hf, bf16, thinking, sft, dpo, preview), so mirrors under another org and base/instruct pairs "
     "collapse; the earliest release_date is kept, features are OR-ed, context = max over variants. Quarter = calendar quarter of that date.",
     "MoE (technology moe): HF model_type containing 'moe' or in {mixtral, deepseek, deepseek_v2, deepseek_v3, deepseek_v32, gpt_oss, "
-    "llama4, minimax, minimax_m2, kimi_k2, phimoe, qwen3_next, kimi_linear, dots1, step3p5, mimo_v2_flash, longcat_flash}, or is_moe, "
+    "llama4, minimax, minimax_m2, kimi_k2, phimoe, qwen3_next, kimi_linear, dots1, step3p5, mimo_v2_flash, longcat_flash} (the shared "
+    "set HF_MOE_TYPES in forecast/data/build/hf_model_types.py also lists deepseek_v4, kimi_k25 and aria, types of the 2026-05 list "
+    "only), or is_moe, "
     "or an active-parameter/expert name pattern (30B-A3B, A2.7B, 8x7B, -moe-). Unknown model_type re-labelled from the name: "
     "Nemotron-H / Nemotron-Nano-9B-v2 / Nemotron-3-Nano -> nemotron_h, LongCat-Flash -> longcat_flash.",
     "Long context (technology long_context): config context_length >= 128,000 tokens. The seed says '128K+'; vendors use 128K for "
@@ -279,7 +197,8 @@ RULES = [
     "SSM/hybrid (technology ssm_hybrid): non-attention sequence mixers alone or hybridised with attention. model_type in {mamba, "
     "mamba2, falcon_mamba, falcon_h1, jamba, zamba, zamba2, bamba, hymba, nemotron_h, granitemoehybrid, plamo2, rwkv*, recurrent_gemma, "
     "lfm2, lfm2_moe (gated short-convolution hybrid), qwen3_next, qwen3_5, qwen3_5_moe (Gated DeltaNet linear-attention hybrids), "
-    "kimi_linear (linear-attention hybrid)}. Types present in the file and judged plain attention: llama, qwen2/3, mistral, gemma*, "
+    "kimi_linear (linear-attention hybrid)} (the shared SSM_MIXER also lists lfm2_vl, qwen3_5_text and xlstm, which the 2026-03 "
+    "list does not hold). Types present in the file and judged plain attention: llama, qwen2/3, mistral, gemma*, "
     "phi*, deepseek_v32/glm_moe_dsa (sparse attention), mimo_v2_flash (sliding window), Dream/llada2_moe (diffusion LMs, not SSM).",
     "open_llm_leaderboard_v2 (kind=count): model_type == 'pretrained' (the v2 equivalent of v1's 🟢), not merged, one row per repo "
     "(model_name, earliest upload), quarter by metadata_upload_date (HF Hub upload; 2022-03-02 legacy-migration dates dropped). "
@@ -304,39 +223,67 @@ RULES = [
 ]
 
 
+PYRAMID_RULE = (
+    "Pyramid frames (kind=count; series hf_open_llm_releases, llm_architecture_gallery, epoch_notable_language_models, "
+    "epoch_all_language_models, and for benchmark_homogenization epoch_benchmarking_hub, epoch_open_models, "
+    "open_llm_leaderboard_v2): one series per sampling frame, each with its own dates (FRAMES in forecast/data/tables.py). "
+    "The rules below were written before any resulting curve was looked at. A rule that matches no model, or leaves no "
+    f"period with n >= {MIN_N}, stops the build; so does a model dated outside its frame. The frames are not censuses: "
+    "the Hugging Face lists hold open-weight models only, Epoch's notable models follow Epoch's notability criteria, and "
+    "the gallery is one author's selection. Recent periods are incomplete (Epoch adds entries and hardware fields for "
+    "about a year; the Hugging Face lists end 2026-05-12 and the gallery 2026-05-20)."
+)
+PYRAMID_FRAMES = (hf_releases, gallery, epoch_language)
+
+
+def _period_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    if (end - start).days < 100:
+        return f"{start.year}Q{start.quarter}"
+    return f"{start.year}H{1 if start.month <= 6 else 2}"
+
+
 def build(shared: Path, built: dict) -> BuildResult:
     notes: list[str] = []
+    rules = list(RULES) + [PYRAMID_RULE]
     hf, n1 = _hf_models(shared / HF_JSON)
     notes += n1
-    parts = [_quarterly(hf, "release_date", {"moe": "moe", "long_context": "long_context", "ssm_hybrid": "ssm_hybrid"},
-                        "hf_open_llm_architectures", "hf_open_llm_architectures/hf_models.json (llmfit, HF Hub metadata)")]
+    parts = _quarterly(hf.rename(columns={"release_date": "date"}), {"moe": ("moe", "architecture"),
+                       "long_context": ("long_context", "context_length"), "ssm_hybrid": ("ssm_hybrid", "architecture")},
+                       "hf_open_llm_architectures", HF_JSON, "release_date",
+                       "hf_open_llm_architectures/hf_models.json (llmfit, HF Hub metadata)")
     lb, n2 = _leaderboard_v2(shared / LB_V2)
     notes += n2
-    parts.append(_quarterly(lb, "date", {"moe": "moe", "ssm_hybrid": "ssm_hybrid"}, "open_llm_leaderboard_v2",
-                            "open_llm_leaderboard/huggingface_v2.csv (HF Open LLM Leaderboard v2, pretrained models)"))
+    parts += _quarterly(lb, {"moe": ("moe", "model_architecture"), "ssm_hybrid": ("ssm_hybrid", "model_architecture")},
+                        "open_llm_leaderboard_v2", LB_V2, "metadata_upload_date",
+                        "open_llm_leaderboard/huggingface_v2.csv (HF Open LLM Leaderboard v2, pretrained models)")
     mcp, n3 = _mcp(shared)
     notes += n3
     parts += [mcp, _elicited()]
+    for rows, r, n in [m.count_frame(shared) for m in PYRAMID_FRAMES] + [benchmark_spread.count_frame(shared, built)]:
+        parts.append(rows)
+        rules += r
+        notes += n
     frame = pd.concat(parts, ignore_index=True)
     for c in ("k", "n"):
         frame[c] = frame[c].astype("Int64")
     for c in ("share", "share_lo", "share_hi"):
         frame[c] = pd.to_numeric(frame[c]).astype("float64")
     frame = frame.sort_values(["technology", "kind", "series", "period_start"]).reset_index(drop=True)
+    check_technologies(frame, f"<built {ADOPTION_OBSERVATIONS.filename}>")
     counted = frame[frame["kind"] == "count"]
     for (tech, series), g in counted.groupby(["technology", "series"]):
-        notes.append(f"{tech} / {series}: " + ", ".join(f"{p.year}Q{p.quarter} {k}/{n}" for p, k, n in
-                                                       zip(g["period_start"].dt.to_period("Q"), g["k"], g["n"])))
-    return BuildResult(frame=frame, rules=RULES, notes=notes)
+        notes.append(f"{tech} / {series}: " + ", ".join(f"{_period_label(s, e)} {k}/{n}" for s, e, k, n in
+                                                       zip(g["period_start"], g["period_end"], g["k"], g["n"])))
+    return BuildResult(frame=frame, rules=rules, notes=notes)
 
 
 BUILDER = Builder(
     table="adoption_observations",
-    inputs=(
-        Input(HF_JSON, "MIT (repository); values are Hugging Face Hub metadata", "rauletorresc/llmfit data/hf_models.json, commit 6797f309"),
+    inputs=unique_inputs((
+        HF_LIST_INPUT,
         Input(LB_V2, "MPL-2.0 (scrape repository); values from the HF Open LLM Leaderboard", "fboulnois/llm-leaderboard-csv csv/huggingface_v2.csv, commit 0f4e5c69"),
         Input(MCP_MONTHLY, "counts derived from MIT-licensed READMEs (punkpeye/awesome-mcp-servers; modelcontextprotocol/servers)", "git histories of punkpeye/awesome-mcp-servers and modelcontextprotocol/servers"),
         Input(MCP_README, "counts derived from modelcontextprotocol/servers README (MIT, moving to Apache-2.0; docs CC-BY-4.0)", "modelcontextprotocol/servers git history to 76d64c82"),
-    ),
+    ), hf_releases.INPUTS, gallery.INPUTS, epoch_language.INPUTS, benchmark_spread.INPUTS),
     build=build,
 )

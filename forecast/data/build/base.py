@@ -30,3 +30,11 @@ class Builder:
     inputs: tuple[Input, ...]
     build: Callable[[Path, dict], BuildResult]  # (shared_data_dir, already_built frames) -> result
 
+
+def unique_inputs(*groups: tuple[Input, ...]) -> tuple[Input, ...]:
+    """The inputs of several groups, each file once (the first declaration wins)."""
+    seen: dict[str, Input] = {}
+    for group in groups:
+        for inp in group:
+            seen.setdefault(inp.relpath, inp)
+    return tuple(seen.values())

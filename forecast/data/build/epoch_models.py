@@ -239,15 +239,15 @@ def build(shared_data: Path, built: dict) -> BuildResult:
     return BuildResult(frame=out, rules=rules, notes=notes)
 
 
-_EPOCH_LICENSE = "CC BY 4.0 — credit Epoch AI, 'Data on AI Models', https://epoch.ai/data/ai-models"
+EPOCH_LICENSE = "CC BY 4.0 — credit Epoch AI, 'Data on AI Models', https://epoch.ai/data/ai-models"
 
 BUILDER = Builder(
     table="models",
     inputs=(
-        Input(relpath=ALL_PATH, license=_EPOCH_LICENSE,
+        Input(relpath=ALL_PATH, license=EPOCH_LICENSE,
               origin="Epoch AI 'All AI Models' (https://epoch.ai/data/ai-models), via the mirror GitHub "
                      "`simsharmaa/INFSCI1520`, `all_ai_models.csv` at commit 295b483d98268fbf03775fbad08204d3611931b6 (data to 2025-03-14)"),
-        Input(relpath=LS_PATH, license=_EPOCH_LICENSE,
+        Input(relpath=LS_PATH, license=EPOCH_LICENSE,
               origin="Epoch AI 'Large-Scale AI Models' (https://epoch.ai/data/ai-models), via the mirror GitHub "
                      "`rauletorresc/llmfit`, `data/large_scale_ai_models.csv` at commit a652be31dd0cbe36f89572de7022e2a145fb3788 (data to 2025-12-31)"),
     ),
