@@ -1,10 +1,17 @@
-"""Run every benchmark and write benchmarks/results.md (one documented command):
+"""Run the benchmarks and write benchmarks/results.md: one table per benchmark, each row with its date, the
+machine (cores, RAM), the command and the result.
 
-    python benchmarks/run.py            # all models, both samplers at 4×1000, run/update/report timings
-    python benchmarks/run.py --quick    # sampler comparison at 2×300 draws (the commands are always timed at defaults)
+    python benchmarks/run.py                            # every benchmark at its default settings
+    python benchmarks/run.py --only commands scale      # some of them; the other tables of results.md are kept
+    python benchmarks/run.py --quick --out /tmp/r.md    # smallest settings, to check the script itself
 
-Each fit runs in its own process so peak RSS is per (model, sampler). `forecast run` is timed cold (empty
-pytensor and numba caches in a temp dir) and warm (default caches, after a first run).
+Benchmarks:
+
+* samplers — each model fitted by nutpie and by PyMC's NUTS in a fresh process (benchmarks/bench_fit.py): the
+  first fit including compilation, a warm refit, ESS per second of sampling, peak RSS, R-hat, divergences;
+* commands — `forecast run` with empty compile caches and warm, `forecast update` after one evidence count,
+  `forecast report`; then the same with a running `forecast serve`, in a temporary workspace;
+* scale — adoption + convergence on synthetic data of K technologies (benchmarks/scale.py).
 """
 from __future__ import annotations
 
@@ -21,8 +28,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results.md"
 PY = sys.executable
+BENCHMARKS = ("samplers", "commands", "scale")
+TITLES = {"samplers": "Samplers per model", "commands": "Commands", "scale": "Scaling with the number of technologies"}
+HEAD = ("# Benchmarks\n\nCurrent figures, written by `python benchmarks/run.py` (options in its docstring). One table per "
+        "benchmark; every row gives the date, the machine, the command and the result.\n")
+COUNT_ROW = ["evidence", "add", "--kind", "count", "--technology", "moe", "--k", "11", "--n", "18"]
 
+
+# ------------------------------------------------------------------------------------------------ measuring
 
 def sh(args, env=None, cwd=ROOT) -> tuple[float, str]:
     t0 = time.perf_counter()
@@ -32,138 +47,240 @@ def sh(args, env=None, cwd=ROOT) -> tuple[float, str]:
     return time.perf_counter() - t0, r.stdout
 
 
-def fits(models, draws, chains) -> list[dict]:
+def past_quarter_ends(n: int) -> list[str]:
+    """The last `n` quarter ends before today, newest first (evidence may not be dated in the future)."""
+    d, out = dt.date.today().replace(day=1), []
+    while len(out) < n:
+        d -= dt.timedelta(days=1)  # last day of the previous month
+        if d.month % 3 == 0:
+            out.append(d.isoformat())
+        d = d.replace(day=1)
+    return out
+
+
+def forecast(*args: str) -> list[str]:
+    return [PY, "-m", "forecast", *args]
+
+
+def sampler_rows(models, draws: int, chains: int) -> list[dict]:
     rows = []
     for m in models:
         for s in ("nutpie", "pymc"):
-            _, out = sh([PY, str(ROOT / "benchmarks" / "bench_fit.py"), m, s, "--draws", str(draws), "--tune", str(draws),
-                         "--chains", str(chains)])
-            rows.append(json.loads(out.strip().splitlines()[-1]))
+            args = ["benchmarks/bench_fit.py", m, s, "--chains", str(chains), "--draws", str(draws), "--tune", str(draws)]
+            _, out = sh([PY, *args])
+            rows.append({**json.loads(out.strip().splitlines()[-1]), "command": "python " + " ".join(args)})
             print(rows[-1], flush=True)
     return rows
 
 
-def run_timings(home: Path, quick: bool) -> dict:
-    """Cold and warm `forecast run`, `forecast update` after one evidence row, `forecast report`."""
-    extra = ["--draws", "300", "--tune", "300", "--chains", "2"] if quick else []
-    out = {}
-    cold = Path(tempfile.mkdtemp())
-    # base_compiledir holds pytensor's C cache and the numba cache of compiled models (forecast/compile_cache.py)
-    env_cold = {"FORECAST_HOME": str(home), "FORECAST_SERVER": "off", "PYTENSOR_FLAGS": f"base_compiledir={cold}/pytensor", "NUMBA_CACHE_DIR": str(cold / "numba")}
-    out["run_cold_s"], _ = sh([PY, "-m", "forecast", "run", "--quiet", *extra], env=env_cold)
-    out["run_cold_manifest"] = json.loads((home / "reports" / "latest" / "manifest.json").read_text())
-    env = {"FORECAST_HOME": str(home), "FORECAST_SERVER": "off"}
-    sh([PY, "-m", "forecast", "run", "--quiet", *extra], env=env)  # warm the default caches
-    out["run_warm_s"], _ = sh([PY, "-m", "forecast", "run", "--quiet", *extra], env=env)
-    out["run_warm_manifest"] = json.loads((home / "reports" / "latest" / "manifest.json").read_text())
-    sh([PY, "-m", "forecast", "evidence", "add", "--kind", "count", "--technology", "moe", "--date", "2026-09-30",
-        "--k", "11", "--n", "18", "--source", "benchmark row"], env=env)
-    out["update_s"], upd = sh([PY, "-m", "forecast", "update", "--quiet"], env=env)
-    out["report_s"], _ = sh([PY, "-m", "forecast", "report"], env=env)
-    man = json.loads((home / "reports" / "latest" / "manifest.json").read_text())
-    out["update_refit"] = man.get("refit")
-    out["update_reweighted"], out["update_rederived"] = man.get("reweighted") or [], man.get("rederived") or []
-    out["update_fit_s"] = {n: t.get("total_s") for n, t in man["timings"].items()
-                           if n in (man.get("refit") or []) + out["update_reweighted"]}
-    out["update_wall_inside_s"] = man.get("wall_s")
-    shutil.rmtree(cold, ignore_errors=True)
-    out.update(served_timings(home, extra))
-    return out
-
-
-def served_timings(home: Path, extra: list[str]) -> dict:
-    """The same warm run, update and report with a running `forecast serve` (imports and compiled graphs kept)."""
-    (home / "data" / "evidence" / "evidence.csv").unlink(missing_ok=True)  # the same evidence row as above, again
-    sock = Path(tempfile.mkdtemp()) / "bench.sock"
-    env = {"FORECAST_HOME": str(home), "FORECAST_SERVER": "on", "FORECAST_SERVER_SOCKET": str(sock)}
-    out = {}
-    sh([PY, "-m", "forecast", "serve", "--detach"], env=env)
-    try:
-        out["run_served_first_s"], _ = sh([PY, "-m", "forecast", "run", "--quiet", *extra], env=env)
-        out["run_served_s"], _ = sh([PY, "-m", "forecast", "run", "--quiet", *extra], env=env)
-        out["run_served_manifest"] = json.loads((home / "reports" / "latest" / "manifest.json").read_text())
-        sh([PY, "-m", "forecast", "evidence", "add", "--kind", "count", "--technology", "moe", "--date", "2026-09-30",
-            "--k", "11", "--n", "18", "--source", "benchmark row"], env=env)
-        out["update_served_s"], _ = sh([PY, "-m", "forecast", "update", "--quiet"], env=env)
-        out["update_served_inside_s"] = json.loads((home / "reports" / "latest" / "manifest.json").read_text()).get("wall_s")
-        out["report_served_s"], _ = sh([PY, "-m", "forecast", "report"], env=env)
-    finally:
-        sh([PY, "-m", "forecast", "serve", "--stop"], env=env)
-    return out
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--models", nargs="+", default=None)
-    a = ap.parse_args()
-    sys.path.insert(0, str(ROOT))
-    from forecast.models.registry import REGISTRY
-    from forecast.pipeline.store import versions
-    models = a.models or list(REGISTRY)
-    draws, chains = (300, 2) if a.quick else (1000, 4)
-    fit_rows = fits(models, draws, chains)
-    home = Path(tempfile.mkdtemp())
+def make_workspace(home: Path) -> None:
+    """A workspace of its own for the command benchmarks (`forecast init`, else a copy of data/ and priors/)."""
+    _, usage = sh(forecast("--help"), env={"FORECAST_SERVER": "off"})
+    commands = usage.split("{", 1)[1].split("}", 1)[0].split(",") if "{" in usage else []
+    if "init" in commands:
+        sh(forecast("init", str(home)), env={"FORECAST_SERVER": "off"})
+        return
     shutil.copytree(ROOT / "data", home / "data")
     shutil.copytree(ROOT / "priors", home / "priors")
     (home / "data" / "evidence" / "evidence.csv").unlink(missing_ok=True)
-    timings = run_timings(home, quick=False)
-    write_results(fit_rows, timings, versions(), draws, chains, a.quick)
 
 
-def write_results(rows, timings, vers, draws, chains, quick) -> None:
-    by = {(r["model"], r["sampler"]): r for r in rows}
-    lines = [f"# Benchmarks ({dt.date.today().isoformat()})", "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-             + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "python"),
-             f"Command: `python benchmarks/run.py{' --quick' if quick else ''}` ({chains} chains × {draws} draws, {draws} tuning).", "",
-             "## Samplers per model (same run)", "",
-             "| model | sampler | draws per chain | first fit incl. compile (s) | warm fit (s) | min bulk ESS | ESS/s | peak RSS (MB) | R-hat | divergences |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['model']} | {r['sampler']} | {r.get('draws', draws)} | {r['first_fit_s']} | {r['warm_fit_s']} | {r['min_ess_bulk']:.0f} | "
-                     f"{r['ess_per_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['max_rhat']:.3f} | {r['divergences']} |")
-    lines += ["", "| model | nutpie / PyMC ESS/s | nutpie / PyMC warm wall time | target ≥ 2× ESS/s |", "|---|---|---|---|"]
-    for m in dict.fromkeys(r["model"] for r in rows):
-        n, p = by.get((m, "nutpie")), by.get((m, "pymc"))
-        if n and p:
-            ratio = n["ess_per_s"] / max(p["ess_per_s"], 1e-9)
-            lines.append(f"| {m} | {ratio:.1f}× | {n['warm_fit_s'] / max(p['warm_fit_s'], 1e-9):.2f} | {'met' if ratio >= 2 else 'missed'} |")
-    lines += ["", "## Commands", "",
-              f"- `forecast run` cold (empty compile caches): {timings['run_cold_s']:.0f} s (target ≤ 240 s)",
-              f"- `forecast run` warm: {timings['run_warm_s']:.0f} s (target ≤ 90 s)",
-              f"- `forecast update` after one MoE count row: {timings['update_s']:.0f} s wall for the command "
-              f"({timings['update_wall_inside_s']} s inside before the report; refitted: {', '.join(timings['update_refit'] or []) or 'none'}; "
-              f"reweighted: {', '.join(timings.get('update_reweighted') or []) or 'none'}; "
-              f"re-derived with the new upstream: {', '.join(timings.get('update_rederived') or []) or 'none'}; "
-              f"seconds per refitted or reweighted model: {timings['update_fit_s']}) (target ≤ 15 s)",
-              f"- `forecast report` re-render: {timings['report_s']:.1f} s (target ≤ 5 s)", ""]
-    if "run_served_s" in timings:
-        lines += ["With a running `forecast serve` (started by `forecast serve --detach`; the same commands, "
-                  "imports and compiled graphs kept in the server):", "",
-                  f"- `forecast run` warm: {timings['run_served_s']:.0f} s (target ≤ 90 s; the server's first run, which "
-                  f"loads each graph from the disk cache once: {timings['run_served_first_s']:.0f} s)",
-                  f"- `forecast update` after the same MoE count row: {timings['update_served_s']:.1f} s wall "
-                  f"({timings['update_served_inside_s']} s inside before the report) (target ≤ 15 s)",
-                  f"- `forecast report` re-render: {timings['report_served_s']:.1f} s (target ≤ 5 s)", ""]
-    for label, key in (("cold", "run_cold_manifest"), ("warm", "run_warm_manifest"), ("served warm", "run_served_manifest")):
-        man = timings.get(key)
-        if man:
-            lines += [f"Per model, {label} run (compile s / sampling s; numba disk cache state):", ""]
-            lines += [f"- {n}: {t['compile_s']:.1f} / {t['sample_s']:.1f} ({t.get('numba_disk_cache', '?')}"
-                      + (f"; compiled in a worker process in {t['compiled_in_worker_s']:.1f} s" if "compiled_in_worker_s" in t else "")
-                      + ")" for n, t in man["timings"].items()]
-            failed = [f"{n} ({'; '.join(d['failures'])})" for n, d in man.get("diagnostics", {}).items() if not d.get("passed")]
-            lines += [f"- whole run inside the process: {man['wall_s']:.0f} s; all diagnostics passed: {man['all_diagnostics_passed']}"
-                      + (f"; failed: {', '.join(failed)}" if failed else ""), ""]
-    notes = ROOT / "benchmarks" / "notes.md"
-    if notes.exists():
-        lines += [notes.read_text()]
-    scale = ROOT / "benchmarks" / "scale_results.md"
-    if scale.exists():
-        lines += [scale.read_text()]
-    (ROOT / "benchmarks" / "results.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+def command_rows(home: Path, extra: list[str]) -> list[dict]:
+    """Cold and warm `forecast run`, `forecast update` after one evidence count, `forecast report`; then served."""
+    run = ["run", "--quiet", *extra]
+    shown = " ".join(["forecast", *run])
+    latest = home / "reports" / "latest" / "manifest.json"
+    rows = []
+    cold = Path(tempfile.mkdtemp())
+    try:  # empty caches: base_compiledir holds PyTensor's C cache and the numba cache of compiled models
+        env = {"FORECAST_HOME": str(home), "FORECAST_SERVER": "off", "PYTENSOR_FLAGS": f"base_compiledir={cold}/pytensor",
+               "NUMBA_CACHE_DIR": str(cold / "numba")}
+        wall, _ = sh(forecast(*run), env=env)
+        rows.append(_run_row(shown, "empty compile caches", wall, json.loads(latest.read_text())))
+    finally:
+        shutil.rmtree(cold, ignore_errors=True)
+    env = {"FORECAST_HOME": str(home), "FORECAST_SERVER": "off"}
+    sh(forecast(*run), env=env)  # fills the default caches
+    wall, _ = sh(forecast(*run), env=env)
+    rows.append(_run_row(shown, "warm compile caches", wall, json.loads(latest.read_text())))
+    first, second = past_quarter_ends(2)
+    rows += _update_and_report(env, latest, first, "")
+    sock = Path(tempfile.mkdtemp()) / "bench.sock"
+    env = {"FORECAST_HOME": str(home), "FORECAST_SERVER": "on", "FORECAST_SERVER_SOCKET": str(sock)}
+    sh(forecast("serve", "--detach"), env=env)
+    try:
+        wall, _ = sh(forecast(*run), env=env)
+        rows.append(_run_row(shown, "served, first run: loads the graphs", wall, json.loads(latest.read_text())))
+        wall, _ = sh(forecast(*run), env=env)
+        rows.append(_run_row(shown, "served", wall, json.loads(latest.read_text())))
+        rows += _update_and_report(env, latest, second, "served")
+    finally:
+        sh(forecast("serve", "--stop"), env=env)
+        shutil.rmtree(sock.parent, ignore_errors=True)
+    return rows
+
+
+def _run_row(command: str, note: str, wall: float, man: dict) -> dict:
+    per = "; ".join(f"{n} {t.get('compile_s', 0):.1f}/{t.get('sample_s', 0):.1f}"
+                    + (f" (worker {t['compiled_in_worker_s']:.0f})" if "compiled_in_worker_s" in t else "")
+                    for n, t in man["timings"].items())
+    failed = [n for n, d in man.get("diagnostics", {}).items() if not d.get("passed")]
+    return {"command": command, "note": note, "wall_s": wall, "inside_s": man.get("wall_s"),
+            "detail": f"compile/sampling s per model: {per}; diagnostics: {'FAIL ' + ', '.join(failed) if failed else 'all pass'}"}
+
+
+def _update_and_report(env: dict, latest: Path, date: str, note: str) -> list[dict]:
+    sh(forecast(*COUNT_ROW, "--date", date, "--source", f"benchmark row {date}"), env=env)
+    before = latest.resolve()
+    wall, _ = sh(forecast("update", "--quiet"), env=env)
+    man = json.loads(latest.read_text())
+    if latest.resolve() == before:  # the run's models read no count evidence
+        detail, inside = "nothing to update", None
+    else:
+        routes = {"refitted": man.get("refit") or [], "reweighted": man.get("reweighted") or [],
+                  "re-derived": man.get("rederived") or []}
+        detail = "; ".join(f"{k}: {', '.join(v) or 'none'}" for k, v in routes.items())
+        inside = man.get("wall_s")
+    rows = [{"command": "forecast update --quiet", "note": ", ".join(filter(None, ["after one evidence count", note])),
+             "wall_s": wall, "inside_s": inside, "detail": detail}]
+    wall, _ = sh(forecast("report"), env=env)
+    rows.append({"command": "forecast report", "note": note, "wall_s": wall, "inside_s": None, "detail": "re-render, no sampling"})
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ writing
+
+def machine() -> str:
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else platform.machine()
+    return f"{os.cpu_count()} cores, {ram:.1f} GB RAM ({cpu})"
+
+
+def code_version() -> str:
+    """The commit measured (with `+changes` when the working tree differs from it) and the library versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(pkg: str) -> str:
+        try:
+            return version(pkg)
+        except PackageNotFoundError:
+            return "not installed"
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "forecast"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    except OSError:
+        rev, dirty = "", ""
+    code = f"commit {rev}{' +changes' if dirty else ''}" if rev else "outside git"
+    libs = ("convergence-forecast", "pymc", "pytensor", "nutpie", "numba", "arviz", "numpy", "pandas", "matplotlib")
+    return f"Code: {code}; Python {platform.python_version()}, " + ", ".join(f"{p} {installed(p)}" for p in libs) + "."
+
+
+def table(columns: list[str], rows: list[list]) -> list[str]:
+    return (["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+            + ["| " + " | ".join("—" if v is None else str(v) for v in r) + " |" for r in rows])
+
+
+def samplers_section(rows: list[dict], when: str, where: str) -> list[str]:
+    cols = ["date", "machine", "command", "draws per chain", "first fit incl. compile (s)", "warm fit (s)",
+            "min bulk ESS", "ESS/s", "peak RSS (MB)", "max R-hat", "divergences"]
+    return table(cols, [[when, where, f"`{r['command']}`", r["draws"], r["first_fit_s"], r["warm_fit_s"],
+                         f"{r['min_ess_bulk']:.0f}", f"{r['ess_per_s']:.0f}", f"{r['peak_rss_mb']:.0f}",
+                         f"{r['max_rhat']:.3f}", r["divergences"]] for r in rows])
+
+
+def commands_section(rows: list[dict], when: str, where: str) -> list[str]:
+    cols = ["date", "machine", "command", "wall (s)", "build, fit and score (s)", "detail"]
+    return table(cols, [[when, where, f"`{r['command']}`" + (f" ({r['note']})" if r["note"] else ""), f"{r['wall_s']:.1f}",
+                         None if r["inside_s"] is None else f"{r['inside_s']:.1f}", r["detail"]] for r in rows])
+
+
+def scale_section(recs: list[dict], settings: str, when: str, where: str) -> list[str]:
+    import scale
+    cols = ["date", "machine", "command", "technologies K", "process wall (s)", "fit both models (s)",
+            "adoption compile (s)", "adoption sampling (s)", "peak RSS (MB)", "max R-hat", "min ESS (bulk/tail)",
+            "divergences", "t0 / r / ceiling / C in 90% interval"]
+    out = []
+    for r in recs:
+        command = f"`python benchmarks/scale.py --sizes {r['K']} {settings}`"
+        if r["status"] == "timeout":
+            out.append([when, where, command, r["K"], f"> {r['process_wall_s']:.0f} (stopped)", None,
+                        f"{r.get('compile_adoption_s', float('nan')):.1f}", "not finished", f"≥ {r['peak_rss_mb']:.0f}",
+                        None, None, None, None])
+            continue
+        ad, cv, rv = r["models"]["adoption"], r["models"]["convergence"], r["recovery"]
+        out.append([when, where, command, r["K"], f"{r['process_wall_s']:.1f}", f"{scale.fit_seconds(r):.1f}",
+                    f"{r['compile_adoption_s']:.1f}", f"{ad['sample_s']:.1f}", f"{r['peak_rss_mb']:.0f}",
+                    f"{max(ad['max_rhat'], cv['max_rhat']):.3f}",
+                    f"{min(ad['min_ess_bulk'], cv['min_ess_bulk']):.0f} / {min(ad['min_ess_tail'], cv['min_ess_tail']):.0f}",
+                    ad["divergences"] + cv["divergences"],
+                    " / ".join(f"{100 * rv[k]:.0f}%" for k in ("t0", "r", "ceiling", "convergence_C"))])
+    return table(cols, out) + ["", f"Target for the largest size: ≤ {scale.TARGET_S:.0f} s and ≤ {scale.TARGET_MB / 1024:.0f} GB. "
+                               "Synthetic data drawn from the adoption prior (one draw of the hyper-parameters shared by "
+                               "every size); empty compile caches per size."]
+
+
+def read_sections(path: Path) -> dict[str, str]:
+    """The benchmark sections of an existing results file, by benchmark name."""
+    if not path.exists():
+        return {}
+    by_title = {t: b for b, t in TITLES.items()}
+    out = {}
+    for chunk in path.read_text().split("\n## ")[1:]:
+        title = chunk.split("\n", 1)[0].strip()
+        if title in by_title:
+            out[by_title[title]] = "## " + chunk.rstrip() + "\n"
+    return out
+
+
+def write(path: Path, fresh: dict[str, list[str]]) -> None:
+    sections = read_sections(path)
+    for name, lines in fresh.items():
+        sections[name] = "\n".join([f"## {TITLES[name]}", "", *lines]) + "\n"
+    for name in BENCHMARKS:
+        sections.setdefault(name, f"## {TITLES[name]}\n\nNo figures yet: run `python benchmarks/run.py` "
+                                  f"(this table alone: `python benchmarks/run.py --only {name}`).\n")
+    path.write_text(HEAD + "\n" + "\n".join(sections[n] for n in BENCHMARKS))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
+    ap.add_argument("--quick", action="store_true", help="2 chains × 300 draws, and the scale benchmark at K = 10 only")
+    ap.add_argument("--models", nargs="+", default=None, help="models of the sampler and command benchmarks (default: all)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=None, help="technologies K of the scale benchmark")
+    ap.add_argument("--scale-timeout", type=float, default=0, help="stop a scale size after this many seconds (0 = never)")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    a = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from forecast.models.registry import REGISTRY
+    models = a.models or list(REGISTRY)
+    draws, chains = (300, 2) if a.quick else (1000, 4)
+    where, fresh = machine(), {}
+    if "samplers" in a.only:
+        rows = sampler_rows(models, draws, chains)
+        fresh["samplers"] = samplers_section(rows, dt.date.today().isoformat(), where)
+    if "commands" in a.only:
+        home = Path(tempfile.mkdtemp()) / "workspace"
+        extra = (["--draws", str(draws), "--tune", str(draws), "--chains", str(chains)] if a.quick else []) \
+            + (["--models", *a.models] if a.models else [])
+        try:
+            make_workspace(home)
+            rows = command_rows(home, extra)
+        finally:
+            shutil.rmtree(home.parent, ignore_errors=True)
+        fresh["commands"] = commands_section(rows, dt.date.today().isoformat(), where)
+    if "scale" in a.only:
+        import scale
+        sizes = a.sizes or ([10] if a.quick else list(scale.SIZES))
+        recs = scale.sweep(sizes, chains=chains, draws=draws, tune=draws, timeout=a.scale_timeout)
+        fresh["scale"] = scale_section(recs, f"--chains {chains} --draws {draws} --tune {draws}",
+                                       dt.date.today().isoformat(), where)
+    for name in fresh:
+        fresh[name] += ["", code_version()]
+    write(a.out, fresh)
+    print(a.out.read_text())
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Scaling benchmark of the adoption + convergence models on synthetic data drawn from the adoption prior.
 
-    python benchmarks/scale.py                                     # K = 10, 50, 100, 500 × 40 quarters, 4×1000
-    python benchmarks/scale.py --sizes 10 --draws 200 --no-write   # check the script itself
+    python benchmarks/run.py --only scale                           # K = 10, 50, 100, 500 × 40 quarters, 4×1000: the table in results.md
+    python benchmarks/scale.py --sizes 10 --draws 200 --json r.json  # one size alone: prints (and saves) its record
 
 For each K a fresh process (so `ru_maxrss` is that size's peak):
 
@@ -16,22 +16,20 @@ For each K a fresh process (so `ru_maxrss` is that size's peak):
    deviations layer mean + sd · z; simulates quarterly counts 2016Q1–2025Q4 (n ~ U{20..60},
    k ~ BetaBinomial(n, s·φ, (1−s)·φ), s = the curve at the quarter's midpoint) and writes them as
    `data/adoption_observations.csv` (kind=count, series "synthetic");
-3. fits adoption, then convergence, with the package's normal path (`runs.build_models` + `runs.fit_all`,
-   RunConfig(chains=4, draws=1000, tune=1000), nutpie) on cold pytensor / numba caches in the temp dir;
+3. fits adoption, then convergence, with the package's normal path (`forecast.models.registry.build_models` +
+   `forecast.pipeline.schedule.fit_all`, nutpie) on empty pytensor / numba caches in the temp dir;
 4. writes one JSON record: compile / sampling / total seconds per model, process wall, peak RSS, R-hat, ESS,
    divergences, nutpie step statistics, and parameter recovery (share of technologies whose true t0, r,
    ceiling lies in the posterior 90% interval; for convergence, the share whose true C on 2025-12-31 does).
 
-The parent writes benchmarks/scale_results.md (keeping the hand-written block between the ANALYSIS markers)
-and benchmarks/scale_growth.png.
+`sweep` runs the sizes one after another; benchmarks/run.py turns its records into the scale table of
+benchmarks/results.md.
 """
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -50,11 +48,9 @@ SEED = 20261126
 QUARTERS = 40
 FIRST_QUARTER = "2016-01-01"
 C_DATE = "2025-12-31"  # date of the convergence-degree recovery check (end of the simulated data)
-LEVEL_C = {"L0": 0.10, "L1": 0.30, "L2": 0.60, "L3": 0.85, "L4": 0.95}  # seed 000 §四 stated convergence per level
-TARGET_S, TARGET_MB = 180.0, 4096.0
-RESULTS = ROOT / "benchmarks" / "scale_results.md"
-FIGURE = ROOT / "benchmarks" / "scale_growth.png"
-BEGIN, END = "<!-- ANALYSIS: hand-written, kept when the script rewrites this file -->", "<!-- /ANALYSIS -->"
+# convergence degree per level as the seed states it (000_61de7e8b4708d969.txt, "四、收敛模型分类矩阵", column 收敛度)
+LEVEL_C = {"L0": 0.10, "L1": 0.30, "L2": 0.60, "L3": 0.85, "L4": 0.95}
+TARGET_S, TARGET_MB = 180.0, 4096.0  # the largest size should fit in 3 minutes and 4 GB
 
 
 # ----------------------------------------------------------------------------------------- synthetic world
@@ -158,6 +154,7 @@ def step_stats(idata) -> dict:
 
 
 def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, seed: int) -> None:
+    import importlib
     import logging
     import resource
     import warnings
@@ -166,10 +163,10 @@ def child(K: int, home: Path, out: Path, chains: int, draws: int, tune: int, see
     logging.disable(logging.WARNING)
     t_import = time.perf_counter()
     from forecast.core.config import RunConfig
-    from forecast.models.convergence import Convergence  # noqa: F401  (import cost counted here, not in the fit)
     from forecast.models.registry import build_models
     from forecast.pipeline.schedule import fit_all
-    import nutpie, pymc  # noqa: E401,F401
+    for heavy in ("nutpie", "pymc"):  # import cost counted here, not in the fit
+        importlib.import_module(heavy)
     t_world = time.perf_counter()
     truth = synthetic_world(K, home, seed)
     t_build = time.perf_counter()
@@ -284,152 +281,28 @@ def run_size(K: int, a) -> dict:
     return rec
 
 
-def power_law(K, y) -> float:
-    return float(np.polyfit(np.log(np.asarray(K, float)), np.log(np.asarray(y, float)), 1)[0])
-
-
 def fit_seconds(rec: dict) -> float:
     """Compile + sample + diagnostics of both models (what `fit_all` times)."""
     return sum(m["total_s"] for m in rec["models"].values())
 
 
-def write_figure(recs: list[dict], path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    stopped = [r for r in recs if r["status"] == "timeout"]
-    recs = [r for r in recs if r["status"] == "done"]
-    K = [r["K"] for r in recs]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
-    if stopped:
-        ax1.scatter([r["K"] for r in stopped], [r["process_wall_s"] for r in stopped], marker="^", color="k", zorder=5,
-                    label="stopped by timeout (lower bound)")
-        ax2.scatter([r["K"] for r in stopped], [r["peak_rss_mb"] for r in stopped], marker="^", color="k", zorder=5,
-                    label="peak RSS when stopped (lower bound)")
-    series = {"process wall": [r["process_wall_s"] for r in recs], "fit (adoption + convergence)": [fit_seconds(r) for r in recs],
-              "adoption sampling": [r["models"]["adoption"]["sample_s"] for r in recs],
-              "adoption compile": [r["compile_adoption_s"] for r in recs]}
-    for (label, y), mk in zip(series.items(), "osd^"):
-        ax1.loglog(K, y, marker=mk, label=f"{label}" + (f" (∝ K^{power_law(K, y):.2f})" if len(K) > 1 else ""))
-    allr = sorted(recs + stopped, key=lambda r: r["K"])
-    g = [r for r in allr if r.get("grad_us")]
-    if len(g) > 1:
-        Kg, y = [r["K"] for r in g], [r["grad_us"] * 1e-3 for r in g]
-        ax1.loglog(Kg, y, marker="v", ls=":", label=f"1000 logp+grad evaluations, all sizes (∝ K^{power_law(Kg, y):.2f})")
-    c = [r for r in allr if r.get("compile_adoption_s")]
-    if len(c) > 1:
-        Kc, y = [r["K"] for r in c], [r["compile_adoption_s"] for r in c]
-        ax1.loglog(Kc, y, marker="x", ls=":", label=f"adoption compile, all sizes (∝ K^{power_law(Kc, y):.2f})")
-    ax1.axhline(TARGET_S, color="r", ls="--", lw=1, label="target 3 min")
-    ax1.set_xlabel("technologies K")
-    ax1.set_ylabel("seconds")
-    ax1.set_title("Time vs K (4 chains × 1000 + 1000 tune)")
-    ax1.legend(fontsize=7)
-    ax1.grid(True, which="both", alpha=0.3)
-    rss = [r["peak_rss_mb"] for r in recs]
-    ax2.loglog(K, rss, marker="o", label="peak RSS" + (f" (∝ K^{power_law(K, rss):.2f})" if len(K) > 1 else ""))
-    ax2.axhline(TARGET_MB, color="r", ls="--", lw=1, label="target 4 GB")
-    ax2.set_xlabel("technologies K")
-    ax2.set_ylabel("MB")
-    ax2.set_title("Peak RSS per size (own process)")
-    ax2.legend(fontsize=7)
-    ax2.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def write_results(recs: list[dict], a, path: Path) -> None:
-    from forecast.pipeline.store import versions
-
-    stopped = [r for r in recs if r["status"] == "timeout"]
-    allrecs, recs = recs, [r for r in recs if r["status"] == "done"]
-    K = [r["K"] for r in recs]
-    vers = versions()
-    old = path.read_text() if path.exists() else ""
-    analysis = old[old.index(BEGIN):old.index(END) + len(END)] if BEGIN in old and END in old else f"{BEGIN}\n{END}"
-    big = max(allrecs, key=lambda r: r["K"])
-    met_t, met_m = big["status"] == "done" and big["process_wall_s"] <= TARGET_S, big["peak_rss_mb"] <= TARGET_MB
-    h = recs[0]["hyper"]
-    L = [
-        f"# Scaling: adoption + convergence on synthetic prior draws ({dt.date.today().isoformat()})", "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        + ", ".join(f"{k} {v}" for k, v in vers.items() if k != "python") + ".",
-        f"Command: `python benchmarks/scale.py` — K ∈ {{{', '.join(str(r['K']) for r in allrecs)}}} technologies × {QUARTERS} quarters "
-        f"(2016Q1–2025Q4), RunConfig(chains={a.chains}, draws={a.draws}, tune={a.tune}), nutpie (numba), one process per K, "
-        "cold pytensor/numba caches, `runs.build_models` + `runs.fit_all` (adoption, then convergence).", "",
-        "Synthetic data: one prior draw of the hyper-parameters shared by all sizes — "
-        f"layer means log r {np.round(h['logr_layer_mean'], 2).tolist()}, t0 {np.round(h['t0_layer_mean'], 2).tolist()} y, "
-        f"logit c {np.round(h['logitc_layer_mean'], 2).tolist()}; tech sds {h['logr_tech_sd']:.2f} / {h['t0_tech_sd']:.2f} / "
-        f"{h['logitc_tech_sd']:.2f}; φ = {h['concentration']:.1f} — technology deviations drawn per size, n ~ U{{20..60}} per quarter, "
-        "beta-binomial counts, series `synthetic` set as the reference frame in the temp `adoption.yaml`.", "",
-        f"## Target: K = {big['K']} in ≤ 3 min and ≤ 4 GB — **{'MET' if met_t and met_m else 'MISSED'}** "
-        + (f"({big['process_wall_s']:.0f} s process wall, {big['peak_rss_mb']:.0f} MB peak RSS)" if big["status"] == "done" else
-           f"(not finished: stopped by the {big['process_wall_s']:.0f} s timeout while sampling adoption, after compiling it in "
-           f"{big.get('compile_adoption_s', float('nan')):.0f} s; peak RSS until then {big['peak_rss_mb']:.0f} MB)"), "",
-        "1-minute load average before/after each size (2 cores; a load above the size's own 2 busy threads means other work "
-        "shared the machine and inflated its wall time; process CPU seconds are given beside wall times): "
-        + "; ".join(f"K={r['K']}: {r.get('loadavg_before_after', [])[:1] + r.get('loadavg_before_after', [])[3:4]}" for r in allrecs) + ".", "",
-        "## Per size", "",
-        "| K | obs | adoption dims | process wall (s) | process CPU (s) | fit both (s) | adoption compile (s) | logp+grad (µs) | adoption sampling (s) | convergence total (s) | peak RSS (MB) | max R-hat | min ESS (bulk/tail) | divergences | mean leapfrogs/draw | t0 in 90% | r in 90% | ceiling in 90% | C(2025-12-31) in 90% |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in recs:
-        ad, cv = r["models"]["adoption"], r["models"]["convergence"]
-        rv = r["recovery"]
-        rh = max(ad["max_rhat"], cv["max_rhat"])
-        eb, et = min(ad["min_ess_bulk"], cv["min_ess_bulk"]), min(ad["min_ess_tail"], cv["min_ess_tail"])
-        L.append(f"| {r['K']} | {r['n_obs']} | {r['n_dim_adoption']} | {r['process_wall_s']:.1f} | {r['cpu_s']:.0f} | {fit_seconds(r):.1f} | {r['compile_adoption_s']:.1f} | {r.get('grad_us', float('nan')):.0f} | "
-                 f"{ad['sample_s']:.1f} | {cv['total_s']:.1f} | {r['peak_rss_mb']:.0f} | {rh:.3f} | {eb:.0f} / {et:.0f} | "
-                 f"{ad['divergences'] + cv['divergences']} | {ad.get('mean_n_steps', float('nan')):.1f} | {100 * rv['t0']:.0f}% | "
-                 f"{100 * rv['r']:.0f}% | {100 * rv['ceiling']:.0f}% | {100 * rv['convergence_C']:.0f}% |")
-    for r in stopped:
-        L.append(f"| {r['K']} | {r['K'] * QUARTERS} | — | > {r['process_wall_s']:.0f} (stopped) | {r['cpu_s']:.0f} | > {r['process_wall_s'] - r.get('sampling_started_at_child_s', 0):.0f} | "
-                 f"{r.get('compile_adoption_s', float('nan')):.1f} | {r.get('grad_us', float('nan')):.0f} | not finished | — | ≥ {r['peak_rss_mb']:.0f} | — | — | — | — | — | — | — | — |")
-    L += ["", "Adoption compile = `nutpie.compile_pymc_model` through `forecast.inference.sampling`'s cache, timed before `fit_all` (whose own "
-          "compile then shows as cached).", ""]
-    L += ["", "Per model and size (seconds from `fit_all`: compile, sampling, total incl. diagnostics; R-hat / ESS over the monitored free "
-          "parameters; gate = R-hat ≤ 1.01, ESS ≥ 400, 0 divergences):", "",
-          "| K | model | compile | sampling | total | max R-hat | min ESS bulk | min ESS tail | divergences | mean tree depth | mean leapfrogs | gate | worst parameter |",
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in recs:
-        for name, m in r["models"].items():
-            worst = next(iter(m["worst"]), "")
-            L.append(f"| {r['K']} | {name} | {m['compile_s']:.1f} | {m['sample_s']:.1f} | {m['total_s']:.1f} | {m['max_rhat']:.3f} | "
-                     f"{m['min_ess_bulk']:.0f} | {m['min_ess_tail']:.0f} | {m['divergences']} | {m.get('mean_depth', float('nan')):.2f} | "
-                     f"{m.get('mean_n_steps', float('nan')):.1f} | {'pass' if m['passed'] else 'FAIL'} | {worst} |")
-    L += ["", "Other per-process costs (s): " + "; ".join(
-        f"K={r['K']}: imports {r['import_s']:.1f}, simulate {r['simulate_s']:.1f}, build/validate {r['build_s']:.1f}, "
-        f"recovery checks {r['post_fit_s']:.1f}" for r in recs) + ".",
-        "", "Recovery: share of technologies whose true value lies in the posterior 90% interval (≈ 90% expected); "
-        "S and K of convergence are sampled from their priors (no judgement evidence), so their coverage "
-        + ", ".join(f"K={r['K']}: S {100 * r['recovery']['standardization']:.0f}% / K {100 * r['recovery']['controversy']:.0f}%" for r in recs)
-        + " only checks the sampler. Median |posterior median t0 − true t0| (years): "
-        + ", ".join(f"K={r['K']}: {r['recovery']['t0_abs_err_median_y']:.2f}" for r in recs) + ".", ""]
-    ex = {}
-    if len(recs) >= 2:
-        ex = {"process wall": power_law(K, [r["process_wall_s"] for r in recs]),
-              "fit (both models)": power_law(K, [fit_seconds(r) for r in recs]),
-              "adoption sampling": power_law(K, [r["models"]["adoption"]["sample_s"] for r in recs]),
-              "adoption compile": power_law(K, [r["compile_adoption_s"] for r in recs]),
-              "peak RSS": power_law(K, [r["peak_rss_mb"] for r in recs]),
-              "peak RSS above the K=" + str(recs[0]["K"]) + " baseline": (
-                  power_law(K[1:], [r["peak_rss_mb"] - recs[0]["peak_rss_mb"] for r in recs[1:]])
-                  if len(recs) >= 3 and all(r["peak_rss_mb"] > recs[0]["peak_rss_mb"] for r in recs[1:]) else float("nan"))}
-    g = [r for r in allrecs if r.get("grad_us")]
-    if len(g) >= 2:
-        ex["logp+grad evaluation (all sizes)"] = power_law([r["K"] for r in g], [r["grad_us"] for r in g])
-    ok_c = [r for r in allrecs if r.get("compile_adoption_s")]
-    if len(ok_c) >= 2:
-        ex["adoption compile (all sizes)"] = power_law([r["K"] for r in ok_c], [r["compile_adoption_s"] for r in ok_c])
-    L += ["## Growth", "", "Least-squares power law y ∝ K^b on log–log axes over the sizes above:", "",
-          "| quantity | exponent b |", "|---|---|"] + [f"| {k} | {v:.2f} |" for k, v in ex.items()]
-    if stopped:
-        L += ["", "Sizes stopped by the timeout are left out of the exponents (their times are lower bounds)."]
-    L += ["", f"![time and RSS vs K]({path.with_name(FIGURE.name).name})", ""]
-    L += ["## Analysis", "", analysis, ""]
-    path.write_text("\n".join(L))
+def sweep(sizes, *, chains: int = 4, draws: int = 1000, tune: int | None = None, seed: int = SEED,
+          timeout: float = 0, say=print) -> list[dict]:
+    """One record per size (each fitted in its own process), in increasing K."""
+    a = argparse.Namespace(chains=chains, draws=draws, tune=draws if tune is None else tune, seed=seed, timeout=timeout)
+    recs = []
+    for K in sorted(sizes):
+        rec = run_size(K, a)
+        recs.append(rec)
+        if rec["status"] == "timeout":
+            say(f"K={K}: STOPPED after {rec['process_wall_s']:.0f}s (adoption compile {rec.get('compile_adoption_s', float('nan')):.1f}s), "
+                f"peak RSS so far {rec['peak_rss_mb']:.0f} MB")
+        else:
+            ad = rec["models"]["adoption"]
+            say(f"K={K}: wall {rec['process_wall_s']:.1f}s, CPU {rec['cpu_s']:.0f}s (adoption compile {rec['compile_adoption_s']:.1f}s, "
+                f"sampling {ad['sample_s']:.1f}s), peak RSS {rec['peak_rss_mb']:.0f} MB, R-hat {ad['max_rhat']:.3f}, "
+                f"div {ad['divergences']}, t0 coverage {rec['recovery']['t0']:.2f}")
+    return recs
 
 
 def main() -> None:
@@ -439,10 +312,8 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--no-write", action="store_true", help="print the records only")
     ap.add_argument("--timeout", type=float, default=0, help="stop a size after this many seconds (0 = never); recorded as a timeout")
-    ap.add_argument("--reuse", action="store_true", help="take sizes already in --json from there instead of refitting")
-    ap.add_argument("--json", type=Path, default=None, help="also save the raw records here")
+    ap.add_argument("--json", type=Path, default=None, help="also save the records here")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--home", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
@@ -451,26 +322,12 @@ def main() -> None:
     if a.child is not None:
         child(a.child, a.home, a.out, a.chains, a.draws, a.tune, a.seed)
         return
-    sys.path.insert(0, str(ROOT))
-    old = {r["K"]: r for r in json.loads(a.json.read_text())} if a.reuse and a.json and a.json.exists() else {}
-    recs = []
-    for K in a.sizes:
-        rec = old.get(K) or run_size(K, a)
-        recs.append(rec)
-        if rec["status"] == "timeout":
-            print(f"K={K}: STOPPED after {rec['process_wall_s']:.0f}s (adoption compile {rec.get('compile_adoption_s', float('nan')):.1f}s), "
-                  f"peak RSS so far {rec['peak_rss_mb']:.0f} MB", flush=True)
-        else:
-            ad = rec["models"]["adoption"]
-            print(f"K={K}: wall {rec['process_wall_s']:.1f}s, CPU {rec['cpu_s']:.0f}s (adoption compile {rec['compile_adoption_s']:.1f}s, "
-                  f"sampling {ad['sample_s']:.1f}s), peak RSS {rec['peak_rss_mb']:.0f} MB, R-hat {ad['max_rhat']:.3f}, "
-                  f"div {ad['divergences']}, t0 coverage {rec['recovery']['t0']:.2f}", flush=True)
-        if a.json:  # saved after every size
-            a.json.write_text(json.dumps(recs, indent=1, default=float))
-    recs.sort(key=lambda r: r["K"])
-    if not a.no_write:
-        write_figure(recs, FIGURE)
-        write_results(recs, a, RESULTS)
+    recs = sweep(a.sizes, chains=a.chains, draws=a.draws, tune=a.tune, seed=a.seed, timeout=a.timeout,
+                 say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    text = json.dumps(recs, indent=1, default=float)
+    if a.json:
+        a.json.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":
