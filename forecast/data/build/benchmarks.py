@@ -114,6 +114,26 @@ OBS_DROP = {
 OBS_MOE_FAMILIES = ("Mixtral", "DeepSeek-V2", "DeepSeek-Coder-V2", "DeepSeek-MoE", "Jamba")
 
 
+# --- what each source's sizes, scores and dates mean (rules in data/SOURCES.md, after the source's filter counts)
+EPOCH_SIZING = (
+    "epoch_open_models sizing: parameters = `Model size (parameters)`; active_parameters = `Active Parameters` "
+    "(thousands separators removed). Dense assumption only for models not known to be MoE (name not matching "
+    "Mixtral/DBRX/Grok-1/Jamba/Camelidae/Qwen2idae/DeepSeek-V2/NxM): missing active := total, and missing total := active. "
+    "Known-MoE systems are kept only with both counts and active < total; none qualifies, so all are dropped. "
+    "Systems without any parameter count are dropped; so are models below 1e8 parameters (T5-Small, 80M).")
+V2_SCORES = (
+    "open_llm_leaderboard_v2 scores: the raw `evaluations_*_value` columns (already fractions in [0,1]) are used, "
+    "NOT HF's `*_normalized_score` (0-100, random baseline subtracted). Benchmarks: MMLU-PRO -> mmlu_pro, BBH -> bbh, "
+    "GPQA -> gpqa, MATH Level 5 -> math_lvl5, IFEval -> ifeval, MUSR -> musr. date = HF Hub upload date "
+    "(date_kind hub_upload); parameters = `metadata_params_billions` x 1e9; active = total (MoE rows dropped).")
+V1_SCORES = (  # {n_v2size}: rows sized from v2
+    "open_llm_leaderboard_v1 scores: percent / 100. Benchmarks: arc (ARC-Challenge 25-shot) -> arc_c, hellaswag (10-shot), "
+    "mmlu (5-shot), truthfulqa (0-shot MC2), winogrande (5-shot), gsm8k (5-shot). date = leaderboard evaluation "
+    "timestamp (date_kind evaluation; not a release date). parameters: v2's `metadata_params_billions` for repos also "
+    "in v2 ({n_v2size} kept rows before the size filter), else v1's integer `params_b` (rounded to whole billions; 0 = unknown, "
+    "dropped) x 1e9; active = total (MoE dropped).")
+
+
 def _parse_int(s) -> float:
     if pd.isna(s):
         return np.nan
@@ -124,15 +144,23 @@ def _parse_int(s) -> float:
         return np.nan
 
 
-def _long(frame: pd.DataFrame, bench_map: dict[str, str], scale: float = 1.0) -> pd.DataFrame:
-    """Wide (one column per benchmark) -> long rows; drops missing scores."""
+def _long(frame: pd.DataFrame, bench_map: dict[str, str], date_kind: str, source: str, scale: float = 1.0) -> pd.DataFrame:
+    """One source's kept rows, wide (one column per benchmark) -> long rows of the table; drops missing scores."""
+    frame = frame[["model", "date", "parameters", "active_parameters", "open_weights", *bench_map]]
     parts = []
     for col, canon in bench_map.items():
         part = frame.drop(columns=[c for c in bench_map if c != col]).rename(columns={col: "score"})
         part["benchmark"] = canon
         part["score"] = pd.to_numeric(part["score"], errors="coerce") / scale
         parts.append(part[part["score"].notna()])
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    out["date_kind"], out["source"] = date_kind, source
+    return out
+
+
+def _dropped(source: str, lists: dict[str, list[str]]) -> list[str]:
+    """Notes listing what a source dropped, one per reason: '<source> dropped<reason>: a, b, c'."""
+    return [f"{source} dropped{reason}: " + ", ".join(names) for reason, names in lists.items()]
 
 
 def _epoch(shared: Path, rules: list[str], notes: list[str]) -> pd.DataFrame:
@@ -165,23 +193,15 @@ def _epoch(shared: Path, rules: list[str], notes: list[str]) -> pd.DataFrame:
     df = df.rename(columns={"System": "model"})
     df["parameters"], df["active_parameters"] = df["total"], df["active"]
     df["open_weights"] = df["Open/Closed"].map({"Open": True, "Closed": False})
-    out = _long(df[["model", "date", "parameters", "active_parameters", "open_weights", *EPOCH_BENCHMARKS]],
-                EPOCH_BENCHMARKS)
-    out["date_kind"], out["source"] = "release", SRC_EPOCH
+    out = _long(df, EPOCH_BENCHMARKS, "release", SRC_EPOCH)
     rules.append(
         f"epoch_open_models: {n0} systems in `benchmarks_with_model_accessibility.csv`; kept systems with a `Date`, "
         f"at least one of MMLU/BBH/GPQA, and not instruction/chat-tuned or a closed chat product "
         f"(name matches instruct/chat/Flan/text-*/GPT-3.5/GPT-4/o1/Claude/Gemini/Hermes/Inflection/Reka/Yi-Large/"
         f"Mistral Large|Medium/Command R; ChatGLM2-*-base kept): {n1}; sized: {n2} systems, {len(out)} rows. "
         f"Scores are Epoch's fractions in [0,1], used as is (not clipped); `Trust in benchmark results` is not used as a filter.")
-    rules.append(
-        "epoch_open_models sizing: parameters = `Model size (parameters)`; active_parameters = `Active Parameters` "
-        "(thousands separators removed). Dense assumption only for models not known to be MoE (name not matching "
-        "Mixtral/DBRX/Grok-1/Jamba/Camelidae/Qwen2idae/DeepSeek-V2/NxM): missing active := total, and missing total := active. "
-        "Known-MoE systems are kept only with both counts and active < total; none qualifies, so all are dropped. "
-        "Systems without any parameter count are dropped; so are models below 1e8 parameters (T5-Small, 80M).")
-    notes.append("epoch_open_models dropped MoE (no usable total+active pair): " + ", ".join(dropped_moe))
-    notes.append("epoch_open_models dropped, no parameter count: " + ", ".join(dropped_unsized))
+    rules.append(EPOCH_SIZING)
+    notes += _dropped(SRC_EPOCH, {" MoE (no usable total+active pair)": dropped_moe, ", no parameter count": dropped_unsized})
     return out
 
 
@@ -204,9 +224,7 @@ def _obsscaling(shared: Path, rules: list[str], notes: list[str]) -> tuple[pd.Da
     df["active_parameters"] = df["parameters"]
     df["open_weights"] = True
     df = df.rename(columns={"Model": "model"})
-    out = _long(df[["model", "date", "parameters", "active_parameters", "open_weights", *OBS_BENCHMARKS]],
-                OBS_BENCHMARKS)
-    out["date_kind"], out["source"] = "release", SRC_OBS
+    out = _long(df, OBS_BENCHMARKS, "release", SRC_OBS)
     rate = len(matched) / n1 if n1 else 0.0
     rules.append(
         f"obsscaling: {n0} models; dropped {len(dropped_moe)} MoE models (families {', '.join(OBS_MOE_FAMILIES)}, "
@@ -226,7 +244,7 @@ def _obsscaling(shared: Path, rules: list[str], notes: list[str]) -> tuple[pd.Da
         + ". Sibling sizes or variants (e.g. pythia-*-deduped vs Pythia-12b, starcoderbase vs StarCoder) are not matched.")
     notes.append(f"obsscaling unmatched ({len(unmatched)} of {n1}; no release date in Epoch all-models, dropped): "
                  + "; ".join(f"{k} [{v}]" for k, v in sorted(unmatched.items())))
-    notes.append("obsscaling dropped MoE: " + ", ".join(dropped_moe))
+    notes += _dropped(SRC_OBS, {" MoE": dropped_moe})
     notes.append("obsscaling matches: " + "; ".join(f"{k} -> {v[0]} ({v[1].date()})" for k, v in sorted(matched.items())))
     return out, {"matched": len(matched), "candidates": n1}
 
@@ -236,21 +254,43 @@ def _precision_rank(p: pd.Series) -> pd.Series:
 
 
 class _Filter:
-    """A frame narrowed step by step; each step's label and remaining row count are written down."""
+    """A leaderboard frame narrowed step by step; each step's label and remaining row count are written down."""
 
-    def __init__(self, frame: pd.DataFrame):
-        self.df, self.steps = frame.copy(), []
+    def __init__(self, frame: pd.DataFrame, name: str):
+        self.df, self.steps, self.n0, self.name = frame.copy(), [], len(frame), name  # name: the repo-id column
 
     def keep(self, mask: pd.Series, label: str) -> None:
         self.df = self.df[mask.reindex(self.df.index, fill_value=False)]
         self.steps.append(f"{label}: {len(self.df)}")
 
+    def names(self, mask: pd.Series) -> list[str]:
+        """The repos where `mask` holds, sorted (to list what a step drops)."""
+        return sorted(set(self.df.loc[mask, self.name]))
+
+    def sized(self, label: str) -> list[str]:
+        """Keep repos of at least MIN_PARAMS whose parameter count agrees with the size in their name; the repos
+        dropped for disagreeing."""
+        self.keep(self.df["parameters"] >= MIN_PARAMS, label)
+        bad = size_mismatch(self.df[self.name], self.df["parameters"])
+        dropped = self.names(bad)
+        self.keep(~bad, "parameter count within 2x of the size stated in the repo name (if any)")
+        return dropped
+
+    def one_per_repo(self, precision: str, label: str, newest: str, newest_label: str) -> None:
+        """Keep 16-bit evaluations, then one row per repo: bfloat16 first, then float16, then the newest."""
+        self.keep(self.df[precision].isin(["bfloat16", "float16"]), label)
+        self.df = self.df.assign(_p=_precision_rank(self.df[precision]))
+        self.df = self.df.sort_values([self.name, "_p", newest], ascending=[True, True, False]).drop_duplicates(self.name)
+        self.steps.append(f"one row per repo (prefer bfloat16, then float16, then {newest_label}): {len(self.df)}")
+
+    def rule(self, source: str, rows: int) -> str:
+        return f"{source}: {self.n0} rows; " + "; ".join(self.steps) + f" repos, {rows} rows."
+
 
 def _hf_v2(shared: Path, rules: list[str], notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = pd.read_csv(shared / HF_V2)
-    n0 = len(raw)
-    flt = _Filter(raw)
-    keep, steps = flt.keep, flt.steps
+    flt = _Filter(raw, "model_name")
+    keep = flt.keep
     keep(flt.df["model_type"] == "pretrained", "`model_type` == pretrained")
     keep(flt.df["metadata_generation"] == 0, "`metadata_generation` == 0 (not derived from another model)")
     keep(~flt.df["features_is_merged"].astype(bool) & ~flt.df["features_is_flagged"].astype(bool), "not `features_is_merged`, not `features_is_flagged`")
@@ -258,50 +298,38 @@ def _hf_v2(shared: Path, rules: list[str], notes: list[str]) -> tuple[pd.DataFra
     keep(~flt.df["model_name"].str.contains(DERIVED_NAME) & ~flt.df["model_name"].str.startswith(DERIVED_ORGS),
          "name not instruct/chat/-it/SFT/DPO/merge/Orca/Vicuna/LLaVA/Alpaca/Dolly/Flan/Aya-Expanse/llamafied/pruned/GPTQ/AWQ/GGUF/test/tiny-random, org not in " + "/".join(o.rstrip('/') for o in DERIVED_ORGS))
     moe = flt.df["features_is_moe"].astype(bool) | flt.df["model_architecture"].fillna("").str.contains(MOE_ARCH) | flt.df["model_name"].str.contains(MOE_NAME)
-    dropped_moe = sorted(set(flt.df.loc[moe, "model_name"]))
+    dropped_moe = flt.names(moe)
     keep(~moe, "not MoE (`features_is_moe`, MoE architecture class or name; v2 gives no active count)")
     flt.df["date"] = pd.to_datetime(flt.df["metadata_upload_date"], errors="coerce")
     keep(flt.df["date"].notna(), "has `metadata_upload_date`")
-    migrated = sorted(set(flt.df.loc[flt.df["date"] == pd.Timestamp("2022-03-02"), "model_name"]))
+    migrated = flt.names(flt.df["date"] == pd.Timestamp("2022-03-02"))
     keep(flt.df["date"] != pd.Timestamp("2022-03-02"), "upload date != 2022-03-02 (Hub migration placeholder for pre-2022 repos)")
     flt.df["parameters"] = pd.to_numeric(flt.df["metadata_params_billions"], errors="coerce") * 1e9
-    keep(flt.df["parameters"] >= MIN_PARAMS, ">= 1e8 parameters")
-    bad_size = sorted(set(flt.df.loc[size_mismatch(flt.df["model_name"], flt.df["parameters"]), "model_name"]))
-    keep(~size_mismatch(flt.df["model_name"], flt.df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
-    keep(flt.df["model_precision"].isin(["bfloat16", "float16"]), "precision bfloat16/float16 (no quantized evaluations)")
-    flt.df = flt.df.assign(_p=_precision_rank(flt.df["model_precision"]), _s=pd.to_datetime(flt.df["metadata_submission_date"], errors="coerce"))
-    flt.df = flt.df.sort_values(["model_name", "_p", "_s"], ascending=[True, True, False]).drop_duplicates("model_name")
-    steps.append(f"one row per repo (prefer bfloat16, then float16, then latest submission): {len(flt.df)}")
+    flt.df["_s"] = pd.to_datetime(flt.df["metadata_submission_date"], errors="coerce")
+    bad_size = flt.sized(">= 1e8 parameters")
+    flt.one_per_repo("model_precision", "precision bfloat16/float16 (no quantized evaluations)", "_s", "latest submission")
     flt.df = flt.df.rename(columns={"model_name": "model"})
     flt.df["active_parameters"] = flt.df["parameters"]
     flt.df["open_weights"] = True
     cols = {f"evaluations_{k}_value": v for k, v in V2_BENCHMARKS.items()}
-    out = _long(flt.df[["model", "date", "parameters", "active_parameters", "open_weights", *cols]], cols)
-    out["date_kind"], out["source"] = "hub_upload", SRC_V2
-    rules.append(f"open_llm_leaderboard_v2: {n0} rows; " + "; ".join(steps) + f" repos, {len(out)} rows.")
-    rules.append(
-        "open_llm_leaderboard_v2 scores: the raw `evaluations_*_value` columns (already fractions in [0,1]) are used, "
-        "NOT HF's `*_normalized_score` (0-100, random baseline subtracted). Benchmarks: MMLU-PRO -> mmlu_pro, BBH -> bbh, "
-        "GPQA -> gpqa, MATH Level 5 -> math_lvl5, IFEval -> ifeval, MUSR -> musr. date = HF Hub upload date "
-        "(date_kind hub_upload); parameters = `metadata_params_billions` x 1e9; active = total (MoE rows dropped).")
-    notes.append("open_llm_leaderboard_v2 dropped MoE: " + ", ".join(dropped_moe))
-    notes.append("open_llm_leaderboard_v2 dropped, size in name disagrees with `metadata_params_billions`: " + ", ".join(bad_size))
-    notes.append("open_llm_leaderboard_v2 dropped (upload date is the 2022-03-02 Hub placeholder): " + ", ".join(migrated))
+    out = _long(flt.df, cols, "hub_upload", SRC_V2)
+    rules += [flt.rule(SRC_V2, len(out)), V2_SCORES]
+    notes += _dropped(SRC_V2, {" MoE": dropped_moe, ", size in name disagrees with `metadata_params_billions`": bad_size,
+                               " (upload date is the 2022-03-02 Hub placeholder)": migrated})
     return out, raw
 
 
 def _hf_v1(shared: Path, v2raw: pd.DataFrame, rules: list[str], notes: list[str]) -> pd.DataFrame:
     raw = pd.read_csv(shared / HF_V1)
-    n0 = len(raw)
-    flt = _Filter(raw)
-    keep, steps = flt.keep, flt.steps
+    flt = _Filter(raw, "model")
+    keep = flt.keep
     keep(flt.df["t"] == "🟢", "`t` == 🟢 pretrained")
     # v1 booleans are inverted (PROVENANCE.md, "Caveats": "The v1 booleans are inverted."): FALSE means merged / flagged
     keep(flt.df["merged"].astype(bool) & flt.df["flagged"].astype(bool), "not merged, not flagged (inverted columns: keep `merged`==TRUE and `flagged`==TRUE)")
     keep(flt.df["weight_type"] == "Original", "`weight_type` == Original")
     keep(~flt.df["model"].str.contains(DERIVED_NAME), "name not instruct/chat/-it/SFT/DPO/merge/Orca/Vicuna/LLaVA/Alpaca/Dolly/Flan/Aya-Expanse/llamafied/pruned/GPTQ/AWQ/GGUF/test/tiny-random")
     moe = flt.df["architecture"].fillna("").str.contains(MOE_ARCH) | flt.df["model"].str.contains(MOE_NAME)
-    dropped_moe = sorted(set(flt.df.loc[moe, "model"]))
+    dropped_moe = flt.names(moe)
     keep(~moe, "not MoE (architecture class or name; the inverted `moe` flag is a name heuristic with false "
                "positives such as Qwen1.5 dense models and is not used)")
     flt.df["date"] = pd.to_datetime(flt.df["date"], errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None).dt.normalize()
@@ -311,27 +339,13 @@ def _hf_v1(shared: Path, v2raw: pd.DataFrame, rules: list[str], notes: list[str]
     v2p = v2p[v2p > 0]
     flt.df["parameters"] = flt.df["model"].map(v2p).fillna(flt.df["params_b"].where(flt.df["params_b"] > 0)) * 1e9
     n_v2size = int(flt.df["model"].isin(v2p.index).sum())
-    keep(flt.df["parameters"] >= MIN_PARAMS, ">= 1e8 parameters (unknown size dropped)")
-    bad_size = sorted(set(flt.df.loc[size_mismatch(flt.df["model"], flt.df["parameters"]), "model"]))
-    keep(~size_mismatch(flt.df["model"], flt.df["parameters"]), "parameter count within 2x of the size stated in the repo name (if any)")
-    keep(flt.df["precision"].isin(["bfloat16", "float16"]), "precision bfloat16/float16 (no 4bit/8bit/GPTQ evaluations)")
-    flt.df = flt.df.assign(_p=_precision_rank(flt.df["precision"]))
-    flt.df = flt.df.sort_values(["model", "_p", "date"], ascending=[True, True, False]).drop_duplicates("model")
-    steps.append(f"one row per repo (prefer bfloat16, then float16, then latest evaluation): {len(flt.df)}")
+    bad_size = flt.sized(">= 1e8 parameters (unknown size dropped)")
+    flt.one_per_repo("precision", "precision bfloat16/float16 (no 4bit/8bit/GPTQ evaluations)", "date", "latest evaluation")
     flt.df["active_parameters"] = flt.df["parameters"]
     flt.df["open_weights"] = True
-    out = _long(flt.df[["model", "date", "parameters", "active_parameters", "open_weights", *V1_BENCHMARKS]],
-                V1_BENCHMARKS, scale=100.0)
-    out["date_kind"], out["source"] = "evaluation", SRC_V1
-    rules.append(f"open_llm_leaderboard_v1: {n0} rows; " + "; ".join(steps) + f" repos, {len(out)} rows.")
-    rules.append(
-        "open_llm_leaderboard_v1 scores: percent / 100. Benchmarks: arc (ARC-Challenge 25-shot) -> arc_c, hellaswag (10-shot), "
-        "mmlu (5-shot), truthfulqa (0-shot MC2), winogrande (5-shot), gsm8k (5-shot). date = leaderboard evaluation "
-        "timestamp (date_kind evaluation; not a release date). parameters: v2's `metadata_params_billions` for repos also "
-        f"in v2 ({n_v2size} kept rows before the size filter), else v1's integer `params_b` (rounded to whole billions; 0 = unknown, "
-        "dropped) x 1e9; active = total (MoE dropped).")
-    notes.append("open_llm_leaderboard_v1 dropped MoE: " + ", ".join(dropped_moe))
-    notes.append("open_llm_leaderboard_v1 dropped, size in name disagrees with the parameter count: " + ", ".join(bad_size))
+    out = _long(flt.df, V1_BENCHMARKS, "evaluation", SRC_V1, scale=100.0)
+    rules += [flt.rule(SRC_V1, len(out)), V1_SCORES.format(n_v2size=n_v2size)]
+    notes += _dropped(SRC_V1, {" MoE": dropped_moe, ", size in name disagrees with the parameter count": bad_size})
     return out
 
 
