@@ -128,6 +128,9 @@ _PERIOD_CHECKS = (
     ("period outside the frame's dates (FRAMES in forecast/data/tables.py)", outside_frame, "period_start"),
 )
 
+# a period of the pyramid tables: a quarter, half-year or year (period_end inclusive)
+_PERIOD_COLUMNS = (Column("period_start", "date", min="2015-01-01"), Column("period_end", "date", min="2015-01-01"))
+
 VARIANT_COUNTS = TableSchema(
     name="variant_counts",
     filename="variant_counts.csv",
@@ -136,8 +139,7 @@ VARIANT_COUNTS = TableSchema(
     columns=(
         Column("technology", "str", description="technology id from priors/technologies.yaml"),
         Column("series", "str", description="sampling frame (FRAMES in forecast/data/tables.py)"),
-        Column("period_start", "date", min="2015-01-01"),
-        Column("period_end", "date", min="2015-01-01"),
+        *_PERIOD_COLUMNS,
         Column("variant", "str", description="variant label (e.g. GQA, nvidia, a family or a size bucket)"),
         Column("k", "int", min=0, description="adopting models in the period that use the variant"),
         Column("source", "str", description="citation: dataset and file"),
@@ -149,12 +151,11 @@ VARIANT_COUNTS = TableSchema(
 BENCHMARK_SPREAD = TableSchema(
     name="benchmark_spread",
     filename="benchmark_spread.csv",
-    description="Per benchmark and half-year: the spread of the top-k scores in the cumulative pool of models released "
-                "so far, and the best open-weight vs closed score.",
+    description="Per benchmark and half-year: the spread of the top-k scores in the pool of models released on or "
+                "before period_end, and the best open-weight vs closed score.",
     columns=(
         Column("benchmark", "str", description="benchmark (hub table, Epoch run task, or leaderboard column)"),
-        Column("period_start", "date", min="2015-01-01"),
-        Column("period_end", "date", min="2015-01-01", description="the pool holds models released on or before this"),
+        *_PERIOD_COLUMNS,
         Column("k", "int", min=2, description="top-k: the spread is best minus k-th best"),
         Column("spread_pp", "float", min=0.0, max=100.0, unit="percentage points", description="best minus k-th best score"),
         Column("top_score", "float", min=0.0, max=100.0, unit="percent", description="best score in the pool"),
