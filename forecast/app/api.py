@@ -74,6 +74,8 @@ def _refit_on_new_data(parent, changed: list[str], cfg: RunConfig | None, *, out
 def report(path: str | Path | None = None, *, svg: bool = False) -> Run:
     """Re-render a saved run's report (its files are checked first) and record the rewritten files' sha256."""
     r = load_run(path)
-    render_all(r, r.path, svg=svg)
-    integrity.reseal(r.path)
+    try:
+        render_all(r, r.path, svg=svg)
+    finally:  # each file is written atomically: what a failed render did write is complete, and recorded
+        integrity.reseal(r.path)
     return r
