@@ -34,13 +34,20 @@ def test_elicited_sd_and_time_axis():
 
 
 def test_registry_validation_names_file_and_key():
-    doc = {"layers": ["math"], "technologies": [{"id": "x", "layer": "nowhere", "source": "s", "seed_level": "L1",
-                                                  "priors": {}}]}
+    doc = {"layers": ["math"], "ceiling_groups": {"standard": "", "option": ""},
+           "technologies": [{"id": "x", "layer": "nowhere", "source": "s", "seed_level": "L1", "ceiling_group": "option",
+                             "reference_series": "a"}]}
     with pytest.raises(PriorSpecError, match="unknown layer") as e:
         parse_technologies(doc, "technologies.yaml")
     assert "technologies[0]" in e.value.key and e.value.file == "technologies.yaml"
     doc["technologies"][0].update(layer="math", source="")
     with pytest.raises(PriorSpecError, match="source"):
+        parse_technologies(doc, "technologies.yaml")
+    doc["technologies"][0].update(source="s", ceiling_group="niche")
+    with pytest.raises(PriorSpecError, match="unknown ceiling_group.*valid: standard, option"):
+        parse_technologies(doc, "technologies.yaml")
+    doc["technologies"][0].update(ceiling_group="option", reference_series=None)
+    with pytest.raises(PriorSpecError, match="reference_series"):
         parse_technologies(doc, "technologies.yaml")
     assert "moe" in load_technologies()
 
@@ -82,8 +89,12 @@ def test_graph_compiles_and_logp_finite(frame):
     m = _make(frame)
     model = m.build_model()
     assert np.isfinite(model.compile_logp()(model.initial_point()))
-    assert {"moe", "long_context", "ssm_hybrid"} == set(m.counted_techs)
+    assert {"moe", "long_context", "ssm_hybrid", "attention", "hardware_ecosystem"} <= set(m.counted_techs)
     assert m.growth_techs == ["mcp"]
+    # technologies no public table measures stay on the population curve
+    assert {"adamw", "rlhf", "dl_framework"} <= set(m.inputs["no_data_techs"])
+    # seed shares are claims, never data: all held out of the likelihood
+    assert not m.inputs["elicited_only_techs"] and len(m.inputs["held_out"]) > 0
 
 
 # ---------------------------------------------------------------- one small fit

@@ -39,10 +39,15 @@ def test_level_bands_hand_values(levels):
 
 
 def test_graph_compiles_and_logp_finite():
-    m = Convergence({"adoption_observations": load_table("adoption_observations")}, load_priors("convergence"), RunConfig())
+    m = Convergence({t: load_table(t) for t in Convergence.tables}, load_priors("convergence"), RunConfig())
     model = m.build_model()
     assert np.isfinite(model.compile_logp()(model.initial_point()))
     assert m.inputs["components"] == ["standardization", "controversy"]
+    # S and K are measured for the technologies with variant data, and only for them
+    measured = set(m.inputs["measurements"]["technology"])
+    assert {"attention", "moe", "hardware_ecosystem", "foundation_model_market"} <= measured
+    assert not measured & {"adamw", "rlhf", "reasoning"}
+    assert m.component_sources("adamw") == {"standardization": [], "controversy": []}
 
 
 def test_small_fit(fitted):

@@ -29,8 +29,10 @@ LEVELS = ("L0", "L1", "L2", "L3", "L4")
 PREDICATES: dict[str, tuple[str, str, dict[str, type]]] = {
     "compute_at_least": ("compute_trend", "first_passage", {"flop": float}),
     "share_at_least": ("adoption", "first_passage", {"tech": str, "value": float}),
+    "share_at_least_on": ("adoption", "state", {"tech": str, "value": float}),
     "level_at_least": ("convergence", "first_passage", {"tech": str, "level": str}),
     "level_is": ("convergence", "state", {"tech": str, "level": str}),
+    "level_below": ("convergence", "state", {"tech": str, "level": str}),
     "providers_between": ("market", "state", {"lo": int, "hi": int}),
     "doubling_time_at_most": ("densing", "static", {"months": float}),
     "open_model_score": ("densing", "first_passage", {"benchmark": str, "score": float, "max_active_params": float}),

@@ -28,17 +28,21 @@ def effective_draws(model) -> float:
     return float(model.idata.posterior.sizes["chain"] * model.idata.posterior.sizes["draw"])
 
 
+def _missing(p) -> bool:
+    return p is None or (isinstance(p, float) and math.isnan(p))
+
+
 def mcse(p: float | None, n_eff: float) -> float | None:
     """Monte Carlo standard error of a probability estimated from n_eff effective draws (floored at 1/n_eff so a
     probability of exactly 0 or 1 still has an error)."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
+    if _missing(p):
         return None
     return math.sqrt((p * (1.0 - p) + 1.0 / n_eff) / n_eff)
 
 
 def moved(p: float | None, se: float | None, p_prior: float | None, n_prior: int) -> bool | None:
     """Whether the posterior probability differs from the prior-only one by more than two standard errors."""
-    if p is None or p_prior is None or se is None:
+    if _missing(p) or _missing(p_prior) or se is None:
         return None
     se_prior = mcse(p_prior, n_prior)
     return bool(abs(p - p_prior) > 2.0 * math.sqrt(se ** 2 + se_prior ** 2))
@@ -53,7 +57,8 @@ def prior_row(m: Milestone, prior_model, horizon, seed: int) -> dict:
         forecast_into(row, m, prior_model, horizon, rng)
     except (KeyError, NotImplementedError, ValueError):
         return {"p_prior": None, "prior_median_date": None}
-    return {"p_prior": row["p_by_target"], "prior_median_date": row.get("median_date")}
+    p = row["p_by_target"]
+    return {"p_prior": None if _missing(p) else float(p), "prior_median_date": row.get("median_date")}
 
 
 def add_prior_columns(table: pd.DataFrame, milestones: list[Milestone], models: dict, prior_models: dict,
@@ -76,8 +81,7 @@ def add_prior_columns(table: pd.DataFrame, milestones: list[Milestone], models: 
         except KeyError:
             continue
         vals = prior_row(m, prior_models[m.model], horizon, seed)
-        p = row["p_by_target"]
-        p = None if p is None or (isinstance(p, float) and math.isnan(p)) else float(p)
+        p = None if _missing(row["p_by_target"]) else float(row["p_by_target"])
         se = mcse(p, effective_draws(model)) if row["status"] != "observed" else 0.0
         out.at[i, "p_prior"] = vals["p_prior"]
         out.at[i, "prior_median_date"] = vals["prior_median_date"]

@@ -220,9 +220,32 @@ def report_json(run, summaries: dict | None = None) -> dict:
         "diagnostics": {n: {k: d[k] for k in ("passed", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")}
                         for n, d in run.manifest["diagnostics"].items()},
         "milestones": json.loads(run.milestones.to_json(orient="records")),
+        "technologies": technology_records(run),
         "summaries": {n: [{k: v for k, v in r.items() if k != "values"} | {"median_value": r["values"][0], "q05_value": r["values"][1], "q95_value": r["values"][2]}
                           for r in rows] for n, rows in (summaries or {n: m.summary() for n, m in run.models.items()}).items()},
     }
+
+
+def technology_records(run) -> list[dict]:
+    """Per pyramid technology: its layer and, for adoption, standardization and controversy, whether the run fitted
+    it to data ('observed', with the series used) or took it from the population prior ('prior')."""
+    ad, cv = run.models.get("adoption"), run.models.get("convergence")
+    if ad is None:
+        return []
+    x = ad.inputs
+    rows = x["count"]["rows"]
+    eco = x["eco"]["rows"]
+    out = []
+    for tech in x["techs"]:
+        series = sorted(set(rows.loc[rows["technology"] == tech, "series"]) | (set(eco["series"]) if tech in x["growth_techs"] else set()))
+        rec = {"id": tech, "layer": ad.registry[tech].layer, "seed_level": ad.registry[tech].seed_level,
+               "adoption": {"source": "observed" if series else "prior", "series": series,
+                            "reference_series": x["reference_frames"].get(tech)}}
+        if cv is not None:
+            for comp, used in cv.component_sources(tech).items():
+                rec[comp] = {"source": "observed" if used else "prior", "series": used}
+        out.append(rec)
+    return out
 
 
 def _what_changed(out: Path) -> dict | None:

@@ -86,6 +86,9 @@ def language_models(df: pd.DataFrame, series: str) -> pd.DataFrame:
     lm["vendor"] = lm["Training hardware"].map(model_vendor)
     lm["nvidia"] = lm["Training hardware"].map(
         lambda h: isinstance(h, str) and any(chip_vendor(c) == "nvidia" for c in h.split(",") if c.strip()))
+    lm["domestic"] = lm["Training hardware"].map(
+        lambda h: isinstance(h, str) and any(chip_vendor(c) == "china_domestic" for c in h.split(",") if c.strip()))
+    lm["china"] = lm["Country (of organization)"].fillna("").astype(str).str.contains("China")
     lm["multimodal"] = lm["domains"].map(lambda s: bool(s & NON_LANGUAGE_MODALITIES))
     lm["org"] = lm["Organization"].map(first_org)
     lm["base_family"] = lm["Base model"].map(base_family)
@@ -125,16 +128,27 @@ def count_rows_epoch(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     language models with an organisation. The open-weights share is not used for this technology: it measures
     openness, not concentration (its yearly values are in the notes).
 
+    domestic_compute: adopter = any listed training chip is a Chinese accelerator (Huawei Ascend, Cambricon, Hygon,
+    Kunlun, Enflame, Biren, MetaX, Moore Threads, Iluvatar, Sunway, T-Head). Frame: language models of organisations
+    whose country includes China, with a Training hardware entry, in all tracked models (epoch_all_language_models;
+    the notable frame holds too few Chinese models per quarter).
+
     pretrain_finetune is not counted as adoption: Epoch's `Base model` marks fine-tunes of a third-party base, i.e.
     derivative models, not use of the pretrain-then-finetune paradigm (which every modern LLM follows), and a blank
     field does not prove pretraining from scratch. Its base-model families stay a variant series.
     """
     return pd.concat([hardware_rows(frames[NOTABLE], NOTABLE), hardware_rows(frames[ALL], ALL),
-                      multimodal_rows(frames[NOTABLE]), cr6_rows(frames[NOTABLE])], ignore_index=True)
+                      multimodal_rows(frames[NOTABLE]), cr6_rows(frames[NOTABLE]), domestic_rows(frames[ALL])],
+                     ignore_index=True)
 
 
 def hardware_rows(lm: pd.DataFrame, series: str) -> pd.DataFrame:
     return count_rows(lm[lm["vendor"].notna()], "nvidia", rule("hardware_ecosystem", series, "Training hardware"))
+
+
+def domestic_rows(lm: pd.DataFrame) -> pd.DataFrame:
+    frame = lm[lm["vendor"].notna() & lm["china"]]
+    return count_rows(frame, "domestic", rule("domestic_compute", ALL, "Training hardware"))
 
 
 def multimodal_rows(lm: pd.DataFrame) -> pd.DataFrame:

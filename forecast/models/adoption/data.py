@@ -83,8 +83,8 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
                for t in counted}
     # a curve is sampled through its level only where the counts see it rise: counts that start on the plateau (or
     # fall) say nothing of when it rose, and there the level's prior scale r σ gives u a heavy tail
-    level = [t for t in counted if events.loc[t, "k"] >= LEVEL_MIN_ADOPTERS
-             and not starts_high(periods[t]["k"].to_numpy(int), periods[t]["n"].to_numpy(int))]
+    high = [t for t in counted if starts_high(periods[t]["k"].to_numpy(int), periods[t]["n"].to_numpy(int))]
+    level = [t for t in counted if events.loc[t, "k"] >= LEVEL_MIN_ADOPTERS and t not in high]
     t_ref, plateau = [], set()
     for t in counted:
         by_period = periods[t]
@@ -93,8 +93,10 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
         if reaches_plateau(by_period["k"].to_numpy(int), by_period["n"].to_numpy(int)):
             plateau.add(t)
     well = [t for t in counted if events.loc[t, "k"] >= CENTRE_MIN_EVENTS and events.loc[t, "n"] - events.loc[t, "k"] >= CENTRE_MIN_EVENTS]
-    centred = well if len(well) >= CENTRE_MIN_TECHS else []
-    centred_ceiling = [t for t in centred if t in plateau]
+    # centred where the data pin the parameter down: r where the counts see the rise, the ceiling where they level off
+    rising = [t for t in well if not starts_high(periods[t]["k"].to_numpy(int), periods[t]["n"].to_numpy(int))]
+    centred = rising if len(well) >= CENTRE_MIN_TECHS else []
+    centred_ceiling = [t for t in well if t in plateau] if len(well) >= CENTRE_MIN_TECHS else []
 
     eli = f[f["kind"] == "elicited"]
     # a seed's stated share is a claim under test, never data: held out and reported beside the posterior
@@ -139,6 +141,10 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
                 "t": years_since(eco["period_end"], ref), "log_count": np.log(eco["k"].to_numpy(float)), "rows": eco},
         "eco_series": eco_series,
         "level_idx": np.array([tix[t] for t in level], dtype=int), "t_ref": np.array(t_ref, dtype=float),  # τ of each level_idx
+        # counts that start on their plateau: t0 = first count's time − a positive lag (build_model)
+        "plateau_start_idx": np.array([tix[t] for t in high], dtype=int),
+        "t_start": np.array([float(periods[t].index.min()) for t in high], dtype=float),
+        "plateau_start_techs": high,
         "centred_idx": np.array([tix[t] for t in centred], dtype=int), "centred_techs": centred,
         "centred_ceiling_idx": np.array([tix[t] for t in centred_ceiling], dtype=int), "centred_ceiling_techs": centred_ceiling,
         # elicited-only technologies whose every claim is one-sided: t0 sampled through their level (build_model)

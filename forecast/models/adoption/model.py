@@ -1,32 +1,35 @@
 """Adoption share of each technology among new models: hierarchical logistic curves.
 
-For technology k in pyramid layer l(k) and t in years since `settings.ref_date`:
+For technology k and t in years since `settings.ref_date`:
 
     s_k(t) = c_k · logistic(r_k · (t − t0_k))
 
-with log r_k, t0_k and logit c_k partially pooled by layer and NON-CENTRED:
-x_k = layer_mean_x[l(k)] + tech_sd_x · z_k, z_k ~ Normal(0, 1) (priors/adoption.yaml).
+NON-CENTRED partial pooling, x_k = mean_x[g(k)] + tech_sd_x · z_k, z_k ~ Normal(0, 1) (priors/adoption.yaml), with
+the group g(k) chosen per parameter: log r_k over all technologies, t0_k by pyramid layer, logit c_k within the
+technology's ceiling group (priors/technologies.yaml `ceiling_group`: standards vs contested options), so a contested
+choice never borrows a near-universal ceiling. Well-measured technologies are centred where their data pin the
+parameter down (`centred_techs`, `centred_ceiling_techs`).
 
 Observations (data/adoption_observations.csv):
 
-* ``count`` — k of n new models in a quarter in a sampling frame (popular open-model lists). The lists are
-  small and popular-model-biased (DESIGN §9), so the likelihood is beta-binomial with concentration φ,
-  evaluated at the quarter's midpoint, with a logit offset per (technology, frame) for frames other than
-  `settings.reference_series` (the share forecast is defined on the reference frame). Counts added as evidence
-  are in the frame of the list they name, or in one `evidence` frame per technology (forecast/evidence.py).
-* ``elicited`` — a stated share with an 80% interval [lo, hi]: share ~ Normal(s_k(t_mid), (hi − lo) / (2 · 1.2816))
-  on the share scale; a one-sided claim ("X% or more", hi ≈ 1) only as a soft lower bound log Φ((s − lo)/sd). A *seed's* elicited
-  share for a technology that has counted data is a claim under test, not data: by default it is kept out of
-  the likelihood (`use_seed_elicited_for_counted: false`) and reported beside the posterior in `summary()`.
+* ``count`` — k of n new models in a period in a sampling frame. The frames are small and popular-model-biased, so
+  the likelihood is beta-binomial with concentration φ, evaluated at the period's midpoint, with a logit offset per
+  (technology, frame) for frames other than the technology's reference frame (registry `reference_series`; the
+  share forecast is defined on it). Counts added as evidence are in the frame of the list they name, or in one
+  `evidence` frame per technology (forecast/data/evidence.py).
+* ``elicited`` — a stated share with an 80% interval [lo, hi] from evidence: share ~ Normal(s_k(t_mid), (hi − lo) /
+  (2 · 1.2816)) on the share scale; a one-sided claim ("X% or more", hi ≈ 1) only as a soft lower bound log Φ((s −
+  lo)/sd). A *seed's* stated share is a claim under test, never data: it is held out of the likelihood and reported
+  beside the posterior in `summary()`.
 * ``ecosystem_count`` — monthly listed MCP servers (month-end commits). A growth series informs the TIMING and
-  STEEPNESS of MCP's curve, not its share level: log(count) ~ Normal(log M_series + log logistic(r_mcp (t − t0_mcp)), σ_eco)
-  with a per-list scale M_series (the list's size at saturation). Only rows while the list was open are in the
-  table (the data builder filters frozen lists). Cumulative counts have autocorrelated residuals, so the MCP
-  timing is somewhat over-confident.
+  STEEPNESS of MCP's curve, not its share level: log(count) ~ Normal(log M_series + log logistic(r_mcp (t − t0_mcp)),
+  σ_eco) with a per-list scale M_series (the list's size at saturation). Cumulative counts have autocorrelated
+  residuals, so the MCP timing is somewhat over-confident.
 
-A technology without counted data gets its layer's pooled curve, updated only by its elicited rows (if any);
-`counted_techs`, `growth_techs` and `elicited_only_techs` say which is which. `cfg.as_of` drops every
-observation with period_end ≥ as_of (hindcasts).
+Counts that start on their plateau (`plateau_start_techs`) show that a curve rose before them, not when: their t0
+lies a positive, prior-given lag before the first count. A technology without any series takes its group's and
+layer's population curve (`no_data_techs`; its claims are labelled 'prior only'). `cfg.as_of` drops every observation
+with period_end ≥ as_of (hindcasts).
 """
 from __future__ import annotations
 
@@ -197,9 +200,17 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
             # counted technologies with (almost) no adopters yet (no level to pin down): t0 directly, under the same
             # prior. Through the level their u had a prior scale r σ and a one-sided likelihood (u below the first
             # adopter's level), a funnel in r (synthetic 500 technologies: R-hat 1.017, tail ESS 82 on such u).
-            direct = [int(i) for i in np.concatenate([growth_ix, eli_ix, counted_ix]) if i not in set(one_sided) | set(level_ix)]
+            high_ix = x["plateau_start_idx"]
+            direct = [int(i) for i in np.concatenate([growth_ix, eli_ix, counted_ix]) if i not in set(one_sided) | set(level_ix) | set(high_ix)]
             t0 = pooled("t0", t0_mu, t0_sd, "t0_layer_mean", np.array(direct, dtype=int),
-                        no_data, skip_ix=np.concatenate([level_ix, one_sided]).astype(int))
+                        no_data, skip_ix=np.concatenate([level_ix, one_sided, high_ix]).astype(int))
+            if len(high_ix):
+                # Counts that start on their plateau (or fall) show that the curve rose before them, not when: its
+                # midpoint lies a positive lag before the first count. Left free, t0 and r would trade a rise long
+                # before the data for a slow one through them towards a higher ceiling, a ridge the flat counts
+                # cannot resolve; the lag prior says which (priors/adoption.yaml t0_plateau_log_lag).
+                lag = pt.exp(self.priors.rv("t0_plateau_log_lag", shape=len(high_ix)))
+                t0 = pt.set_subtensor(t0[high_ix], fixed_data("plateau_t_start", x["t_start"]) - lag)
             if len(level_ix) or len(one_sided):
                 # A counted technology's t0 is sampled through the curve's level at its counts' reference time τ,
                 # u = r (τ − t0) + log c. Counts that see only the start of a curve, s ≈ c·e^(r (t − t0)), fix u and r
@@ -309,9 +320,16 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
         return share_curve(t[None, :], c[:, None], r[:, None], t0[:, None])
 
     def paths(self, kind, params, dates, rng):
-        if kind != "share_at_least":
+        if kind not in ("share_at_least", "share_at_least_on"):  # passage or state: the engine reads them differently
             return super().paths(kind, params, dates, rng)
         return self.share_paths(params["tech"], dates) >= float(params["value"])
+
+    def data_label(self, kind, params):
+        # counts fix a share; a growth series (MCP's listed servers) fixes only timing and steepness, not the level
+        tech = params["tech"]
+        self._tech_index(tech)
+        x = self.inputs
+        return "observed" if tech in x["counted_techs"] else "partly observed" if tech in x["growth_techs"] else "prior only"
 
     def observed_passage(self, kind, params):
         # the share is latent: a noisy quarter of a small list with k/n ≥ value is not the share passing the value
@@ -354,8 +372,8 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
                                      f"{verdict}: P(share in the seed's interval) = {p_in:.2f}; the seed's value sits at posterior percentile {100 * pct:.0f} (seed row held out of the fit)",
                                      fmt="{:.2f}"))
         note = (f"counted data (beta-binomial): {', '.join(x['counted_techs']) or 'none'}; growth series only: {', '.join(x['growth_techs']) or 'none'}; "
-                f"elicited only (layer curve + stated share): {', '.join(x['elicited_only_techs']) or 'none'}; "
-                f"no data (layer prior curve): {', '.join(x['no_data_techs']) or 'none'}")
+                f"stated share only (evidence): {', '.join(x['elicited_only_techs']) or 'none'}; "
+                f"prior only (population curve, no public series): {', '.join(x['no_data_techs']) or 'none'}")
         rows.append({"quantity": "data coverage", "median": "", "q05": "", "q95": "", "seed_claim": "", "note": note, "values": (np.nan, np.nan, np.nan)})
         return rows
 

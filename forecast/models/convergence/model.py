@@ -171,11 +171,11 @@ class Convergence(ForecastModel):
         return level_index(self.c_paths(tech, dates), self.levels.lower)
 
     def paths(self, kind, params, dates, rng):
-        if kind not in ("level_at_least", "level_is"):
+        if kind not in ("level_at_least", "level_is", "level_below"):
             return super().paths(kind, params, dates, rng)
         lv = self.level_paths(params["tech"], dates)
         j = self.levels.index(params["level"])
-        return lv >= j if kind == "level_at_least" else lv == j
+        return {"level_at_least": lv >= j, "level_is": lv == j, "level_below": lv < j}[kind]
 
     def level_probabilities(self, tech: str, date) -> dict[str, float]:
         lv = self.level_paths(tech, pd.DatetimeIndex([pd.Timestamp(date)]))[:, 0]

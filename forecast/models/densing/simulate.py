@@ -35,16 +35,19 @@ class DensingSimulation:
         data["score"] = mu + scale * smoothed_al_noise(float(data["quantile"]), eps, mu.shape, rng)
         return {v: float(theta[v]) for v in ("log_T", "tau_r", "delta_break") if v in theta}, data
 
-    def prior_draw(self, rng) -> dict[str, np.ndarray]:
-        """One draw of every parameter from the fit's prior (curve on the t_ref convention: ceil_frac, k, h)."""
+    def prior_draw(self, rng, n: int | None = None) -> dict[str, np.ndarray]:
+        """One draw of every parameter from the fit's prior (curve on the t_ref convention: ceil_frac, k, h), or `n`
+        draws with a leading draw axis."""
         P, G = self.priors, len(self.inputs["groups"])
-        draw = lambda key, size=None: np.asarray(P[key].to_scipy().rvs(size=size, random_state=rng), float)  # noqa: E731
+        lead = () if n is None else (n,)
+        draw = lambda key, size=(): np.asarray(P[key].to_scipy().rvs(size=lead + size or None, random_state=rng), float)  # noqa: E731
         th = {"log_T": draw("log_T"), "tau_r": draw("tau_r")}
-        th["r"] = rng.normal(12.0 * LN2 * np.exp(-th["log_T"]), th["tau_r"], size=G)
+        loc = (12.0 * LN2 * np.exp(-th["log_T"]))[..., None]
+        th["r"] = rng.normal(loc, np.asarray(th["tau_r"])[..., None], size=lead + (G,))
         if self.inputs["use_break"]:
             th["delta_break"] = draw("delta_break")
         for v in ("ceil_frac", "k", "h", "sigma_score", "sigma_rho"):
-            th[v] = draw(v, G)
+            th[v] = draw(v, (G,))
         return th
 
     def likelihood_location_scale(self, theta, data) -> tuple[np.ndarray, np.ndarray]:
@@ -64,9 +67,7 @@ class DensingSimulation:
         x = self.inputs
         out = {}
         for j, suffix in enumerate(("", TYP)):
-            rng = np.random.default_rng([int(seed), 11, j])
-            d = [self.prior_draw(rng) for _ in range(draws)]
-            th = {k: np.stack([np.asarray(di[k], float) for di in d]) for k in d[0]}
+            th = self.prior_draw(np.random.default_rng([int(seed), 11, j]), draws)
             th["T_months"] = np.exp(th["log_T"])
             th["m"] = x["log_n_mid"][None, :] - th["h"] / th["k"]
             for k, v in th.items():
