@@ -46,8 +46,8 @@ def releases(rows03, rows05=()):
 
 def epoch_df(rows):
     cols = ["Model", "Domain", "Publication date", "Training hardware", "Base model", "Model accessibility",
-            "Organization"]
-    return pd.DataFrame([dict(zip(cols, r)) for r in rows]).pipe(lambda d: d.assign(_file="e.csv", _row=d.index + 2))
+            "Organization", "Country (of organization)"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols).pipe(lambda d: d.assign(_file="e.csv", _row=d.index + 2))
 
 
 def lm(rows, series=ep.NOTABLE):
@@ -222,7 +222,9 @@ def test_epoch_multimodal_open_weights_and_no_finetune_adoption():
     assert (mm.k, mm.n) == (1, 4)
     ow = ep.open_weights_shares(frame_).loc[2024]
     assert (ow.k, ow.n) == (2, 3)  # blank accessibility left out
-    counts = ep.count_rows_epoch({ep.NOTABLE: frame_, ep.ALL: frame_})
+    china = lm([(m, "Language", d, hw, None, None, "Lab", "China") for m, d, hw in
+                [("e", "2024-01-10", "Huawei Ascend 910B"), ("f", "2024-02-10", "NVIDIA A100"), ("g", "2024-03-10", "NVIDIA A100")]], ep.ALL)
+    counts = ep.count_rows_epoch({ep.NOTABLE: frame_, ep.ALL: pd.concat([frame_, china], ignore_index=True)})
     assert "pretrain_finetune" not in set(counts["technology"])  # fine-tunes are derivative models, not adoption
     assert "open weights" not in " ".join(counts["technology"])
     with pytest.raises(DataValidationError, match="fewer than 3"):  # two named bases (< MIN_N) in the only year
@@ -486,6 +488,7 @@ SERIES_BY_TECHNOLOGY = {
     "moe": {"hf_open_llm_architectures", "open_llm_leaderboard_v2", "llm_architecture_gallery"},
     "long_context": {"hf_open_llm_architectures", "llm_architecture_gallery"},
     "ssm_hybrid": {"hf_open_llm_architectures", "open_llm_leaderboard_v2", "llm_architecture_gallery"},
+    "domestic_compute": {"epoch_all_language_models"},
     "hardware_ecosystem": {"epoch_notable_language_models", "epoch_all_language_models"},
     "foundation_model_market": {"epoch_notable_language_models"},
     "benchmark_homogenization": {"epoch_benchmarking_hub", "epoch_open_models", "open_llm_leaderboard_v2"},
@@ -517,3 +520,16 @@ def test_rebuild_reproduces_the_pyramid_tables(tmp_path):
     build_all(SHARED_DATA, out_dir=tmp_path, only=["benchmark_spread", "adoption_observations", "variant_counts"])
     for name in ("benchmark_spread.csv", "adoption_observations.csv", "variant_counts.csv"):
         assert (tmp_path / name).read_bytes() == (config.data_dir() / name).read_bytes(), f"{name} differs from a fresh build"
+
+
+def test_domestic_compute_rule():
+    rows = [(f"m{i}", "Language", f"2025-0{1 + i % 3}-15", hw, None, "Open weights (unrestricted)", org, country)
+            for i, (hw, org, country) in enumerate([
+                ("Huawei Ascend 910B", "Huawei", "China"), ("NVIDIA H800 SXM5", "DeepSeek", "China"),
+                ("NVIDIA A100, Huawei Ascend 910B", "iFlytek", "China"),  # any domestic chip counts
+                ("Huawei Ascend 910B", "Lab", "Singapore"),  # not a Chinese organisation: outside the frame
+                (None, "Zhipu", "China"),  # no hardware entry: outside the frame
+                ("NVIDIA H100 SXM5 80GB", "Alibaba", "China,United States of America")])]
+    out = ep.domestic_rows(lm(rows, ep.ALL))
+    assert len(out) == 1 and out["technology"].iloc[0] == "domestic_compute"
+    assert (out["k"].iloc[0], out["n"].iloc[0]) == (2, 4) and out["series"].iloc[0] == ep.ALL
