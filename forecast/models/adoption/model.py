@@ -58,29 +58,23 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
 
     @property
     def min_target_accept(self) -> float:
-        # Elicited-only technologies (one stated share each) have mostly-prior, one-side-bounded curves. Measured on the
-        # project data at 4×1000 over 4 seeds (one-sided t0 through the level, see build_model): at target_accept 0.9
-        # one seed had R-hat 1.02 / ESS 140 on a one-sided level; at 0.95 all four passed, at the same 31 leapfrog
-        # steps per draw. Without such technologies (e.g. the synthetic scale data) the run's setting is kept.
+        # Technologies with one-sided stated shares only (evidence "X% or more") have mostly-prior, one-side-bounded
+        # curves whose t0 needs smaller steps; without them the run's setting is kept.
         return 0.95 if self.inputs["elicited_only_techs"] else 0.0
 
     @property
     def nutpie_options(self) -> dict:
-        # The extrapolated curves (MoE's midpoint lies after most of its data) correlate t0, r and the ceiling: a
-        # low-rank mass-matrix correction fixes the mixing of the project's fit (4×1000: R-hat 1.012 / tail ESS 323
-        # with the diagonal default, 1.005 / 1093 with low rank, similar time). Its cost per leapfrog step grows
-        # with the dimension while it buys nothing there: synthetic scale data, tune 400, same seed, low rank vs
-        # diagonal — 50 technologies 18.6 / 17.8 s, 100 technologies 43.5 / 33.4 s, 500 technologies 288 / 198 s
-        # with equal leapfrog counts (± 3%) and no better diagnostics. So only for small registries.
+        # Curves extrapolated past their data (a midpoint after most counts) correlate t0, r and the ceiling, which a
+        # low-rank mass-matrix correction captures; its cost per leapfrog step grows with the dimension while it
+        # buys nothing for large synthetic registries, so it is used only for registries of realistic size.
         sampled = len(self.inputs["techs"]) - len(self.inputs["no_data_techs"])
         return {"low_rank_modified_mass_matrix": True} if sampled <= LOW_RANK_MAX_TECHS else {}
 
     @property
     def draws_multiplier(self) -> int:
-        # the same technologies' t0 are heavy-tailed: with 1000 draws per chain the gate still failed now and then
-        # (R-hat 1.012, tail ESS 296 on one of them); with 2000 it passed on every seed tried (R-hat ≤ 1.005, tail
-        # ESS ≥ 840), for 1.5× the sampling time
-        return 2 if self.inputs["elicited_only_techs"] else 1
+        # heavy-tailed parameters need more draws for the tail ESS gate: the t0 of one-sided stated shares, and the
+        # ceilings of low, flat plateau series (their lag prior and the ceiling trade off in the tails)
+        return 2 if self.inputs["elicited_only_techs"] or len(self.inputs["plateau_start_idx"]) else 1
 
     # ---- data contract
     # ---- data contract
