@@ -6,7 +6,7 @@ Entry format::
       alpha:
         distribution: TruncatedNormal
         params: {mu: 0.34, sigma: 0.1, lower: 0.0}
-        source: "seed 001 §…; Hoffmann et al. 2022"
+        source: "001_d716eb9f4f544e2f.txt «…»; Hoffmann et al. 2022"
         rationale: "why this centre and width"
 """
 from __future__ import annotations

@@ -208,7 +208,7 @@ def level_index(c, lower) -> np.ndarray:
 
 
 def convergence_degree(weights: Mapping[str, float], adoption, standardization, controversy, maturity=None) -> np.ndarray:
-    """C = w_A·A + w_S·S + w_K·(1 − K) [+ w_M·M] (seed 003 §三 3.1 / §四 3.1)."""
+    """C = w_A·A + w_S·S + w_K·(1 − K) [+ w_M·M] (003_3410920be6d6df1f.txt «三、核心形式化理论 › 3.1 收敛进行时的形式化定义» / «四、代表技术 › 3.1 MoE vs Dense»)."""
     c = (weights["adoption"] * np.asarray(adoption, dtype=float) + weights["standardization"] * np.asarray(standardization, dtype=float)
          + weights["controversy"] * (1.0 - np.asarray(controversy, dtype=float)))
     if weights.get("maturity"):

@@ -161,10 +161,10 @@ class Hardware(ForecastModel):
         x = self.inputs
         rows = []
         spec = [
-            ("flops", "16-bit tensor FLOP/s growth per year", f"+{claim:.0%}/yr (seed 000 §11.1, Stanford HAI AI Index 2025)",
+            ("flops", "16-bit tensor FLOP/s growth per year", f"+{claim:.0%}/yr (000_61de7e8b4708d969.txt «11.1 硬件性能提升», Stanford HAI AI Index 2025)",
              f"Epoch published: {epoch.get('flops_16bit', '')}", x["n_per_group"]["tensor16"]),
             ("flops_fp32", "FP32 FLOP/s growth per year", "", f"Epoch published: {epoch.get('flops_fp32', '')}", x["n_per_group"]["fp32"]),
-            ("flops_per_dollar", "FLOP/s per dollar growth per year", "seed 000 §11.1: 'price-performance improved markedly' (no figure)",
+            ("flops_per_dollar", "FLOP/s per dollar growth per year", "000_61de7e8b4708d969.txt «11.1 硬件性能提升»: 'price-performance improved markedly' (no figure)",
              f"Epoch published: {epoch.get('flops_per_dollar', '')}", x["n_priced"]),
         ]
         for series, label, seed, epoch_note, n in spec:

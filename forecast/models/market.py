@@ -262,7 +262,7 @@ class Market(ForecastModel):
         cnt = x["counts"]
         rng = np.random.default_rng(int(self.cfg.seed))
         rows = []
-        for date, seed in (("2027-06-30", "3-5 providers (seed 000 §七 Gantt milestone)"), ("2027-12-31", "3-5 providers (seed 000 §七 key prediction 4)")):
+        for date, seed in (("2027-06-30", "3-5 providers (000_61de7e8b4708d969.txt «七、收敛时间表» Gantt milestone)"), ("2027-12-31", "3-5 providers (000_61de7e8b4708d969.txt «七、收敛时间表» key prediction 4)")):
             p = self.p_between(3, 5, date, rng)
             rows.append({"quantity": f"P(3-5 providers on {date})", "median": f"{p:.3f}", "q05": "", "q95": "", "seed_claim": seed,
                          "note": f"definition: {self.definition_text()}", "values": (p, np.nan, np.nan)})
@@ -278,7 +278,7 @@ class Market(ForecastModel):
         lo = x["language_orgs"]
         dec = cnt[cnt["quarter_end"].dt.month == 12]
         q4 = pd.Series(dec["count"].to_numpy(), index=dec["quarter_end"].dt.year.to_numpy())
-        for y, claim in ((2023, "200+ players (seed 000 §三)"), (2025, "15 mainstream players (seed 000 §三)")):
+        for y, claim in ((2023, "200+ players (000_61de7e8b4708d969.txt «三、收敛的四层金字塔模型»)"), (2025, "15 mainstream players (000_61de7e8b4708d969.txt «三、收敛的四层金字塔模型»)")):
             n_lang = int(lo.get(y, 0))
             n_def = int(q4.get(y, -1))
             lag = bool(cnt.loc[cnt["quarter_end"] == pd.Timestamp(f"{y}-12-31"), "lagged"].any())

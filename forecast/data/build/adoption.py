@@ -138,17 +138,17 @@ def _month_row(month: str, k: int, series: str, source: str) -> dict:
 #   "all":   "100%（所有…）"       -> share 1.0, interval [0.90, 1.0]
 # The reference period is 2025 (the seed tables' column "2025 状态"; seeds last updated in 2025).
 ELICITED = (
-    ("transformer", "all", 1.00, "seed 004 §四 3.1 (采用率 100%, 所有 LLM 都使用); §八 7.1"),
-    ("attention", "all", 1.00, "seed 004 §五 4.1 (采用率 100%, 所有 Transformer 模型都使用); §八 7.1"),
-    ("pretrain_finetune", "floor", 0.95, "seed 004 §六 5.1 (采用率 95%以上); §八 7.1"),
-    ("adamw", "floor", 0.95, "seed 004 §七 6.1 (采用率 95%以上, 几乎所有 LLM 训练都使用); §八 7.1"),
-    ("decoder_only", "floor", 0.90, "seed 000 §四 L3 row (分类标准: 90%以上新产品采用); seed 003 §六 5.1 (L3 采用率 90%+)"),
-    ("rlhf", "floor", 0.90, "seed 000 §四 L3 row (分类标准: 90%以上新产品采用); seed 003 §六 5.1 (L3 采用率 90%+)"),
-    ("tokenization", "floor", 0.90, "seed 000 §四 L3 row (分类标准: 90%以上新产品采用); seed 003 §六 5.1 (L3 采用率 90%+)"),
-    ("moe", "point", 0.60, "seed 003 §四 3.1 MoE vs Dense table (采用率 MoE 60% / Dense 40%) and 收敛度计算 (采用率 0.60)"),
-    ("long_context", "point", 0.50, "seed 003 §四 3.2 长上下文 vs RAG table (采用率 50% / 50%) and 收敛度计算 (采用率 0.50)"),
-    ("benchmark_homogenization", "point", 0.60, "seed 004 §十 9.2 (能力层收敛 采用率 60%)"),
-    ("foundation_model_market", "point", 0.95, "seed 000 §五 能力表现层 row (头部 6 家垄断 95%市场); share = market share of the top 6 providers"),
+    ("transformer", "all", 1.00, "004_f62312534d16cd14.txt «四、Transformer 统治 › 3.1 Transformer 架构» (采用率 100%, 所有 LLM 都使用); «八、2025 年架构层收敛趋势 › 7.1 2025 年架构层收敛特点»"),
+    ("attention", "all", 1.00, "004_f62312534d16cd14.txt «五、注意力机制收敛 › 4.1 注意力机制» (采用率 100%, 所有 Transformer 模型都使用); «八、2025 年架构层收敛趋势 › 7.1 2025 年架构层收敛特点»"),
+    ("pretrain_finetune", "floor", 0.95, "004_f62312534d16cd14.txt «六、预训练-微调范式收敛 › 5.1 预训练-微调范式» (采用率 95%以上); «八、2025 年架构层收敛趋势 › 7.1 2025 年架构层收敛特点»"),
+    ("adamw", "floor", 0.95, "004_f62312534d16cd14.txt «七、AdamW 优化器收敛 › 6.1 AdamW 优化器» (采用率 95%以上, 几乎所有 LLM 训练都使用); «八、2025 年架构层收敛趋势 › 7.1 2025 年架构层收敛特点»"),
+    ("decoder_only", "floor", 0.90, "000_61de7e8b4708d969.txt «四、收敛模型分类矩阵» L3 row (分类标准: 90%以上新产品采用); 003_3410920be6d6df1f.txt «六、与收敛模型的关系 › 5.1 L2 vs L3» (L3 采用率 90%+)"),
+    ("rlhf", "floor", 0.90, "000_61de7e8b4708d969.txt «四、收敛模型分类矩阵» L3 row (分类标准: 90%以上新产品采用); 003_3410920be6d6df1f.txt «六、与收敛模型的关系 › 5.1 L2 vs L3» (L3 采用率 90%+)"),
+    ("tokenization", "floor", 0.90, "000_61de7e8b4708d969.txt «四、收敛模型分类矩阵» L3 row (分类标准: 90%以上新产品采用); 003_3410920be6d6df1f.txt «六、与收敛模型的关系 › 5.1 L2 vs L3» (L3 采用率 90%+)"),
+    ("moe", "point", 0.60, "003_3410920be6d6df1f.txt «四、代表技术 › 3.1 MoE vs Dense» MoE vs Dense table (采用率 MoE 60% / Dense 40%) and 收敛度计算 (采用率 0.60)"),
+    ("long_context", "point", 0.50, "003_3410920be6d6df1f.txt «四、代表技术 › 3.2 长上下文（128K+）vs RAG» 长上下文 vs RAG table (采用率 50% / 50%) and 收敛度计算 (采用率 0.50)"),
+    ("benchmark_homogenization", "point", 0.60, "004_f62312534d16cd14.txt «十、与收敛模型的关系 › 9.2 架构层 vs 能力层» (能力层收敛 采用率 60%)"),
+    ("foundation_model_market", "point", 0.95, "000_61de7e8b4708d969.txt «五、收敛层次分析（信通院 2025 框架）» 能力表现层 row (头部 6 家垄断 95%市场); share = market share of the top 6 providers"),
 )
 ELICITED_HALF_WIDTH = 0.10
 
@@ -216,10 +216,10 @@ RULES = [
     "2025-10): deprecated 2025-11-26, frozen, retired 2026-04-14. Curated lists proxy adoption; merge backlogs shape the curve.",
     "Elicited (kind=elicited, series seed_elicited): shares stated in the seeds, transcribed in ELICITED with seed file + section. "
     "Period 2025-01-01..2025-12-31 (the seeds' '2025 状态' columns). 80% intervals: a stated point 'X%' gets X ± 0.10 because it is a "
-    "single undocumented round-number guess and the seeds' own level adoption bands are 20 points wide (seed 003 §3.1: L2 采用率 "
+    "single undocumented round-number guess and the seeds' own level adoption bands are 20 points wide (003_3410920be6d6df1f.txt «三、核心形式化理论 › 3.1 收敛进行时的形式化定义»: L2 采用率 "
     "50-70%); a floor 'X%以上' gets [X − 0.10, 1] (floor claims can be optimistic; upper end unconstrained); '100%（所有…）' gets "
     "[0.90, 1]. The seeds' frame is 'new products' or frontier models, not open-weight releases.",
-    "foundation_model_market elicited share is the top-6 providers' market share (seed 000 §五), not a technology adoption share.",
+    "foundation_model_market elicited share is the top-6 providers' market share (000_61de7e8b4708d969.txt «五、收敛层次分析（信通院 2025 框架）»), not a technology adoption share.",
 ]
 
 

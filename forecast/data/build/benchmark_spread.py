@@ -180,8 +180,8 @@ def homogenization_rows(spread: pd.DataFrame) -> pd.DataFrame:
     """benchmark_homogenization (kind=count, half-years, one series per frame: epoch_benchmarking_hub,
     epoch_open_models, open_llm_leaderboard_v2): n = benchmarks active in the half-year (at least one new model
     entered the pool) whose pool holds at least 5 models; k = those whose top-5 spread (best minus 5th-best score)
-    is below 5 percentage points. The threshold is the seed's: seed 000 §三 收敛的四层金字塔模型 (分层解读: 上层能力收敛 —
-    头部模型在 MMLU 等基准上差异<5%) and §五 收敛层次分析（信通院 2025 框架） (能力表现层: MMLU 得分差异<5%), read as
+    is below 5 percentage points. The threshold is the seed's: 000_61de7e8b4708d969.txt «三、收敛的四层金字塔模型» (分层解读: 上层能力收敛 —
+    头部模型在 MMLU 等基准上差异<5%) and «五、收敛层次分析（信通院 2025 框架）» (能力表现层: MMLU 得分差异<5%), read as
     percentage points of a 0-100 score. A benchmark without new models is not counted: its frozen spread says
     nothing about the half-year. Half-years with fewer than 3 active benchmarks are dropped.
 
@@ -193,8 +193,8 @@ def homogenization_rows(spread: pd.DataFrame) -> pd.DataFrame:
     for series, g in spread.groupby("series"):
         active = g[g["n_new"] >= 1]
         active = active.assign(date=active["period_start"], below=active["spread_pp"] < HOMOGENEOUS_PP)
-        src = (f"benchmark_spread.csv ({series}): top-{TOP_K} spread < {HOMOGENEOUS_PP:g} pp; threshold seed 000 §三 "
-               "收敛的四层金字塔模型 and §五 收敛层次分析（信通院 2025 框架） (MMLU 差异<5%)")
+        src = (f"benchmark_spread.csv ({series}): top-{TOP_K} spread < {HOMOGENEOUS_PP:g} pp; threshold 000_61de7e8b4708d969.txt «三、收敛的四层金字塔模型» "
+               "and «五、收敛层次分析（信通院 2025 框架）» (MMLU 差异<5%)")
         parts.append(count_rows(active, "below", Rule(f"{series}:benchmark_homogenization", "benchmark_homogenization",
                                                       series, BENCHMARK_SPREAD.filename, "spread_pp", "period_start", src),
                                 freq="H"))

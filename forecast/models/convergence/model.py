@@ -1,4 +1,4 @@
-"""Convergence degree C_k(t) and pyramid level of each technology (seed 003 §三 3.1, §四 3.1).
+"""Convergence degree C_k(t) and pyramid level of each technology (003_3410920be6d6df1f.txt «三、核心形式化理论 › 3.1 收敛进行时的形式化定义», «四、代表技术 › 3.1 MoE vs Dense»).
 
     C_k(t) = w_A·A_k(t) + w_S·S_k + w_K·(1 − K_k)            (three_term, default; weights 0.4/0.3/0.3)
     C_k(t) = w_A·A_k(t) + w_S·S_k + w_K·(1 − K_k) + w_M·M_k  (four_term; 0.3/0.3/0.2/0.2)
