@@ -103,7 +103,7 @@ def test_small_fit(fitted):
     m = fitted("adoption")
     dates = pd.date_range("2024-01-31", "2030-12-31", freq="ME")
     s = m.share_paths("moe", dates)
-    assert s.shape == (2 * 300 * m.draws_multiplier, len(dates)) and (s >= 0).all() and (s <= 1).all()
+    assert s.shape == (2 * m.draws_count(), len(dates)) and (s >= 0).all() and (s <= 1).all()
     assert (np.diff(s, axis=1) >= -1e-12).all()  # logistic curves never fall
     hit = m.paths("share_at_least", {"tech": "moe", "value": 0.5}, dates, np.random.default_rng(0))
     assert hit.shape == s.shape and hit.dtype == bool

@@ -36,7 +36,7 @@ class ForecastModel(abc.ABC):
     # a model whose geometry needs smaller steps raises the run's target_accept, one with slowly mixing (heavy-tailed)
     # parameters keeps more draws (class attributes, or properties where it depends on the data)
     min_target_accept: ClassVar[float] = 0.0
-    draws_multiplier: ClassVar[int] = 1
+    draws_multiplier: ClassVar[float] = 1
     # rough sampling seconds at the default settings, used to order fits when no earlier run says (`schedule.fit_order`)
     typical_sample_s: ClassVar[float] = 1.0
 
@@ -119,7 +119,7 @@ class ForecastModel(abc.ABC):
 
     def draws_count(self, cfg=None) -> int:
         """Draws per chain for this model: the run's setting times `draws_multiplier`."""
-        return int((cfg or self.cfg).draws) * self.draws_multiplier
+        return int(round(int((cfg or self.cfg).draws) * self.draws_multiplier))
 
     def attach(self, idata) -> None:
         """Use a saved posterior (InferenceData, or the path of its netCDF file, read on first use) instead of fitting."""

@@ -71,10 +71,12 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
         return {"low_rank_modified_mass_matrix": True} if sampled <= LOW_RANK_MAX_TECHS else {}
 
     @property
-    def draws_multiplier(self) -> int:
-        # heavy-tailed parameters need more draws for the tail ESS gate: the t0 of one-sided stated shares, and the
-        # ceilings of low, flat plateau series (their lag prior and the ceiling trade off in the tails)
-        return 2 if self.inputs["elicited_only_techs"] or len(self.inputs["plateau_start_idx"]) else 1
+    def draws_multiplier(self) -> float:
+        # heavy-tailed parameters need more draws for the tail ESS gate: the t0 of one-sided stated shares (twice the
+        # draws), and the ceilings of low, flat plateau series (their lag prior and the ceiling trade off in the tails)
+        if self.inputs["elicited_only_techs"]:
+            return 2
+        return 1.5 if len(self.inputs["plateau_start_idx"]) else 1
 
     # ---- data contract
     # ---- data contract
