@@ -138,6 +138,12 @@ def jit_kernels() -> None:
             g[name] = numba.njit(cache=True, error_model="numpy")(g[name])
 
 
+def count_loglik_kernel():
+    """The numba-compiled count log-likelihood and its gradient (the Op's kernel), for callers outside a graph."""
+    jit_kernels()
+    return globals()["_count_loglik"]
+
+
 @functools.cache
 def count_loglik_op():
     """`_count_loglik` as a PyTensor Op with its gradient, implemented for the numba backend (and in Python)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.core.timeutil import logit
-from forecast.models.adoption.likelihood import jit_kernels
+from forecast.models.adoption.likelihood import count_loglik_kernel
 
 
 
@@ -35,8 +35,7 @@ class AdoptionReweighting:
         r, t0 = p["r"], p["t0"]
         out = np.zeros(len(c))
         if len(x["count"]["rows"]):
-            jit_kernels()
-            kernel = globals()["_count_loglik"]
+            kernel = count_loglik_kernel()
             gr = x["grid"]
             rt, rf = gr["row_tech"], gr["row_frame"]
             off = np.zeros((len(c), 1 + len(x["frame_slots"])))
