@@ -72,8 +72,9 @@ def cmd_milestones(a) -> int:
     if a.json:
         print(r.milestones.to_json(orient="records", indent=2))
     else:
+        from forecast.report.claims import format_claims
         print(f"run {r.manifest['run_id']}")
-        _print_table(r.milestones)
+        print(format_claims(r, sort=a.sort, layer=a.layer, model=a.model))
     return 0
 
 
@@ -130,7 +131,7 @@ def cmd_update(a) -> int:
             print("no model is touched by new evidence; nothing to do")
         return 0
     res, diff = update(a.run, progress=_progress(a.quiet), reweight=not a.refit)
-    print_diff(diff)
+    print_diff(diff, res.manifest["config"].get("horizon"))
     print(f"\nwrote {res.path}; diff saved to {res.path / 'diff.csv'}")
     return 0
 
@@ -144,20 +145,14 @@ def _update_on_new_data(a, changed: list[str]) -> int:
     if a.dry_run:
         return 0
     res, diff = update(a.run, progress=_progress(a.quiet))
-    print_diff(diff)
+    print_diff(diff, res.manifest["config"].get("horizon"))
     print(f"\nwrote {res.path}; diff saved to {res.path / 'diff.csv'}")
     return 0
 
 
-def print_diff(diff) -> None:
-    def f(p):
-        return "  —  " if p != p or p is None else f"{100 * p:5.1f}%"
-    print(f"{'milestone':34}  {'P before':>8}  {'P after':>8}  {'Δ':>7}  median before → after")
-    for _, r in diff.iterrows():
-        d = r["delta"]
-        ds = "   —   " if d != d else f"{100 * d:+6.1f}pp"
-        print(f"{r['id'][:34]:34}  {f(r['p_by_target_before']):>8}  {f(r['p_by_target_after']):>8}  {ds:>7}  "
-              f"{r['median_date_before'] or '—'} → {r['median_date_after'] or '—'}")
+def print_diff(diff, horizon=None) -> None:
+    from forecast.report.diff import format_diff
+    print(format_diff(diff, horizon))
 
 
 def cmd_resolve(a) -> int:
@@ -262,6 +257,10 @@ def parser() -> argparse.ArgumentParser:
     m = sub.add_parser("milestones", help="print the milestone table of a run (default: reports/latest)")
     m.add_argument("--run", type=Path, default=None)
     m.add_argument("--json", action="store_true")
+    m.add_argument("--sort", choices=("verdict", "p", "date"), default="verdict",
+                   help="verdict: the claims the data contradict most first (default); p: lowest P first; date: by target date")
+    m.add_argument("--layer", help="only claims of this pyramid layer (math, architecture, capability, market, application, hardware, other)")
+    m.add_argument("--model", help="only claims this model forecasts")
     m.set_defaults(func=cmd_milestones)
     rep = sub.add_parser("report", help="re-render a saved run's report without sampling")
     rep.add_argument("--run", type=Path, default=None)

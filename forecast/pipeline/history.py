@@ -36,12 +36,24 @@ def load_history(out_dir: Path | None = None) -> pd.DataFrame:
     return h
 
 
+DIFF_COLUMNS = ["id", "title", "mode", "status_before", "status_after", "p_by_target_before", "p_by_target_after", "delta",
+                "mcse_before", "mcse_after", "delta_se", "within_mc_error", "median_date_before", "median_date_after"]
+
+
 def milestone_diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Per milestone: P before, P after, Δ, median date before → after; sorted by |Δ|."""
-    b = before.set_index("id")[["p_by_target", "median_date"]]
-    a = after.set_index("id")[["title", "p_by_target", "median_date"]]
+    """Per milestone: P before, P after, Δ with its Monte Carlo standard error (the two runs' `mcse` combined), whether
+    Δ is within two such errors (`within_mc_error`: no change a reader can tell from Monte Carlo noise), and the median
+    date before → after; sorted by |Δ|. When only one run has an error estimate (a run made before the `mcse` column),
+    the other is taken to be as precise (same sampler settings), so the combined error is √2 times the known one."""
+    cols = ["p_by_target", "median_date", "mcse", "status"]
+    b = before.reindex(columns=["id", *cols]).set_index("id")
+    a = after.reindex(columns=["id", "title", "mode", *cols]).set_index("id")
     d = a.join(b, lsuffix="_after", rsuffix="_before", how="left")
-    d = d[d["p_by_target_after"].notna() | d["p_by_target_before"].notna()]
+    d = d[d["p_by_target_after"].notna() | d["p_by_target_before"].notna()].copy()
     d["delta"] = d["p_by_target_after"].astype(float) - d["p_by_target_before"].astype(float)
+    sb, sa = d["mcse_before"].astype(float), d["mcse_after"].astype(float)
+    se = (sb.fillna(sa) ** 2 + sa.fillna(sb) ** 2) ** 0.5
+    d["delta_se"] = se
+    d["within_mc_error"] = (d["delta"].abs() <= 2.0 * se).where(d["delta"].notna() & se.notna())
     d = d.reindex(d["delta"].abs().sort_values(ascending=False, na_position="last").index)
-    return d.reset_index()[["id", "title", "p_by_target_before", "p_by_target_after", "delta", "median_date_before", "median_date_after"]]
+    return d.reset_index()[DIFF_COLUMNS]

@@ -13,6 +13,11 @@ import pandas as pd
 
 from forecast.core.config import code_fingerprint
 from forecast.core.io import atomic_write_json, atomic_write_text
+from forecast.report.claim_text import enrich
+from forecast.report.claims import LIKELY, UNLIKELY, VERDICTS, claim_rows, summary_sentences
+from forecast.report.detail import claim_figures
+from forecast.report.diff import diff_rows
+from forecast.report.method import method
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("forecast.report", "templates"), autoescape=jinja2.select_autoescape(["html"]),
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -197,10 +202,14 @@ def render_all(run, out: Path, *, svg: bool = False) -> dict:
     changed = _what_changed(out)
     calibration = _calibration(out)
     history_fig = _history_figure(run, out, figdir)
+    claims = claim_rows(run)
+    figures, pyramid = claim_figures(run, claims, out, {n: ",".join(_section_posteriors(run, n)) for n in run.models})
+    techs = technology_records(run)
     ctx = {
         "changed": changed, "calibration": calibration, "history_fig": history_fig,
         "run": run.manifest, "rows": milestone_rows(run.milestones), "sections": sections,
-        "gantt": gantt,
+        "gantt": gantt, "claims": enrich(run, claims, figures, techs), "summary": summary_sentences(claims),
+        "pyramid": pyramid, "filters": _filters(claims), "bands": (LIKELY, UNLIKELY), "method": method(run),
         "rendered": dt.datetime.now().isoformat(timespec="seconds"),
         "n_forecast": int(run.milestones["forecast"].sum()), "n_total": len(run.milestones),
         "all_passed": run.manifest.get("all_diagnostics_passed", False),
@@ -208,19 +217,36 @@ def render_all(run, out: Path, *, svg: bool = False) -> dict:
     atomic_write_text(out / "report.md", _ENV.get_template("report.md.j2").render(**ctx))
     ctx_html = dict(ctx, embed=lambda rel: "data:image/png;base64," + base64.b64encode((out / rel).read_bytes()).decode())
     atomic_write_text(out / "report.html", _ENV.get_template("report.html.j2").render(**ctx_html))
-    atomic_write_json(out / "report.json", report_json(run, {sec["name"]: sec["summary"] for sec in sections}))
+    atomic_write_json(out / "report.json", report_json(run, {sec["name"]: sec["summary"] for sec in sections}, claims, techs))
     return ctx
 
 
-def report_json(run, summaries: dict | None = None) -> dict:
-    """Machine-readable report: every milestone with its probabilities, model and diagnostics status."""
+def _filters(claims: list[dict]) -> list[dict]:
+    """The claim table's filters: each row attribute's values, in the order a reader expects."""
+    def values(key, order=None):
+        got = {str(c[key]) for c in claims}
+        return [v for v in order if v in got] if order else sorted(got)
+    return [{"key": "layer", "label": "Layer", "values": values("layer")},
+            {"key": "model", "label": "Model", "values": values("model")},
+            {"key": "verdict", "label": "Verdict", "values": values("verdict_key", list(VERDICTS)), "words": VERDICTS},
+            {"key": "label", "label": "Data", "values": values("data_label", ["observed", "partly observed", "prior only", "resolved", "—"])},
+            {"key": "year", "label": "Year", "values": values("target_year")}]
+
+
+def report_json(run, summaries: dict | None = None, claims: list[dict] | None = None, techs: list[dict] | None = None) -> dict:
+    """Machine-readable report: every milestone with its probabilities, model, diagnostics status, data label and
+    verdict (the claim check's words), and the pyramid's technologies with the data behind each."""
+    claims = claim_rows(run) if claims is None else claims
+    verdicts = {c["id"]: c for c in claims}
+    milestones = [dict(m, verdict=verdicts[m["id"]]["verdict"], verdict_rank=verdicts[m["id"]]["rank"])
+                  for m in json.loads(run.milestones.to_json(orient="records"))]
     return {
         "schema": "convergence-forecast/report/v1",
         "run_id": run.manifest["run_id"], "created": run.manifest["created"], "seed": run.manifest["config"]["seed"],
         "diagnostics": {n: {k: d[k] for k in ("passed", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences")}
                         for n, d in run.manifest["diagnostics"].items()},
-        "milestones": json.loads(run.milestones.to_json(orient="records")),
-        "technologies": technology_records(run),
+        "milestones": milestones,
+        "technologies": technology_records(run) if techs is None else techs,
         "summaries": {n: [{k: v for k, v in r.items() if k != "values"} | {"median_value": r["values"][0], "q05_value": r["values"][1], "q95_value": r["values"][2]}
                           for r in rows] for n, rows in (summaries or {n: m.summary() for n, m in run.models.items()}).items()},
     }
@@ -255,10 +281,7 @@ def _what_changed(out: Path) -> dict | None:
         return None
     d = pd.read_csv(p)
     d = d[d["delta"].notna() | d["p_by_target_before"].notna() | d["p_by_target_after"].notna()]
-    rows = [{"id": r["id"], "title": r["title"], "before": _pct(r["p_by_target_before"]), "after": _pct(r["p_by_target_after"]),
-             "delta": "—" if _blank(r["delta"]) else f"{100 * r['delta']:+.1f} pp",
-             "median": f"{_date(r['median_date_before'])} → {_date(r['median_date_after'])}"} for _, r in d.head(25).iterrows()]
-    return {"rows": rows}
+    return {"rows": diff_rows(d.head(25))}
 
 
 def _calibration(out: Path) -> dict | None:

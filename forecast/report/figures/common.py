@@ -61,12 +61,17 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)[:2])
 
 
-def save(fig, path_stem, svg: bool = False) -> list[str]:
-    """Write the figure as PNG (and SVG beside it if `svg`); return the file names, PNG first."""
+def save(fig, path_stem, svg: bool = False, dpi: int = 110, palette: bool = True) -> list[str]:
+    """Write the figure as PNG (and SVG beside it if `svg`); return the file names, PNG first.
+
+    `palette` stores the PNG with a 256-colour palette: the report embeds every PNG, and flat-coloured plots lose
+    nothing visible while taking a third to a half of the bytes."""
     from pathlib import Path
     p = Path(path_stem)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p.with_suffix(".png"), dpi=110)
+    fig.savefig(p.with_suffix(".png"), dpi=dpi)
+    if palette:
+        _to_palette(p.with_suffix(".png"))
     names = [p.with_suffix(".png").name]
     if svg:
         fig.savefig(p.with_suffix(".svg"))
@@ -97,3 +102,10 @@ def outer_labels(fig, axes, ylabel: str) -> None:
             a.set_ylabel(ylabel, fontsize=8)
         else:
             a.set_ylabel("")
+
+
+def _to_palette(png) -> None:
+    from PIL import Image
+    with Image.open(png) as im:
+        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(png, optimize=True)
