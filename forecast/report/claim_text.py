@@ -12,6 +12,10 @@ def _share(v) -> str:
     return f"{100 * float(v):.0f}%"
 
 
+def _sci(v) -> str:
+    return f"{float(v):.0e}".replace("e+0", "e").replace("e+", "e")
+
+
 def predicate_words(row: dict, levels=None, registry=None) -> str:
     """The claim's predicate (data/milestones.yaml) in plain words."""
     p, kind, when = row["params"], row["kind"], row["target_date"]
@@ -22,7 +26,7 @@ def predicate_words(row: dict, levels=None, registry=None) -> str:
         j = levels.index(p["level"])
         band = f" (convergence degree C in ({levels.lower[j]:g}, {levels.upper[j]:g}])"
     words = {
-        "compute_at_least": lambda: f"some training run uses at least {p.get('flop', 0):.0e} FLOP by {when} "
+        "compute_at_least": lambda: f"some training run uses at least {_sci(p.get('flop', 0))} FLOP by {when} "
                                     f"(the running maximum of frontier training compute)",
         "share_at_least": lambda: f"the share of new models using {name} reaches {_share(p['value'])} at some date up to {when}",
         "share_at_least_on": lambda: f"the share of new models using {name} is at least {_share(p['value'])} on {when}",
@@ -31,9 +35,9 @@ def predicate_words(row: dict, levels=None, registry=None) -> str:
         "level_below": lambda: f"{name} is below level {p['level']}{band} on {when}",
         "providers_between": lambda: f"the number of foundation-model providers is between {p['lo']} and {p['hi']} on {when}",
         "doubling_time_at_most": lambda: f"the capability density of open models doubles every {p['months']:g} months or faster",
-        "open_model_score": lambda: f"an open-weight model with at most {p['max_active_params']:.3g} active parameters scores "
+        "open_model_score": lambda: f"an open-weight model with at most {_sci(p['max_active_params'])} active parameters scores "
                                     f"at least {p['score']:g} on {p['benchmark']} at some date up to {when}",
-        "growth_at_least": lambda: f"the {p['series']} series grows by at least {_share(p['per_year'])} per year",
+        "growth_at_least": lambda: f"the hardware series '{p['series']}' grows by at least {_share(p['per_year'])} per year",
     }
     f = words.get(kind)
     return f() if f is not None and p else "no formal predicate: no model speaks to this claim"

@@ -67,7 +67,7 @@ def draw_claim(run, row: dict, figdir: Path) -> dict:
             return out
         hit = model.paths(row["kind"], row["params"], dates, rng)
         fig = cf.claim_figure(row, horizon, model.data_end, q=q, dates=dates, hit=hit)
-        out["at_target"] = at_target(q, dates, row["target_date"])
+        out["at_target"] = at_target(q, q.get("dates", dates), row["target_date"])
         right = ("share of draws first true in each year and after the horizon" if row["mode"] == "first_passage"
                  else "probability the claim holds on each date")
         alt = (f"Left: {q['label']}, median and 80% interval over time, with the band where the claim holds, the claim's "
@@ -98,6 +98,42 @@ def draw_pyramid(run, rows: list[dict], figdir: Path) -> dict:
                    f"seed's level and the data label (table below)."}
 
 
+_FORKED: dict = {}  # what forked workers draw from (inherited at fork, never pickled)
+
+
+def _draw_forked(row: dict) -> dict:
+    return draw_claim(_FORKED["run"], row, _FORKED["figdir"])
+
+
+def draw_claims(run, rows: list[dict], figdir: Path, meanwhile=None) -> tuple[list[dict], object]:
+    """Draw the claims' figures, in two forked processes when there are several (matplotlib draws on one core), and
+    run `meanwhile()` here while they draw. Any failure of the workers falls back to drawing in this process."""
+    import multiprocessing as mp
+    import os
+
+    def here():
+        return [draw_claim(run, r, figdir) for r in rows]
+
+    if len(rows) < 4 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        return here(), meanwhile() if meanwhile else None
+    for name in {r["model"] for r in rows}:  # read each posterior once, before the fork, not in each worker
+        run.models[name].idata
+    _FORKED.update(run=run, figdir=figdir)
+    done = {}
+    try:
+        with mp.get_context("fork").Pool(2) as pool:
+            pending = pool.map_async(_draw_forked, rows, chunksize=4)
+            if meanwhile:
+                done["meanwhile"] = meanwhile()
+            return pending.get(600), done.get("meanwhile")
+    except Exception:  # noqa: BLE001 — a worker problem must not lose the report
+        if meanwhile and "meanwhile" not in done:
+            done["meanwhile"] = meanwhile()
+        return here(), done.get("meanwhile")
+    finally:
+        _FORKED.clear()
+
+
 def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) -> tuple[dict, dict | None]:
     """Figures for every forecast claim (id → {png, alt, at_target}) and the pyramid (None without a convergence model),
     from the cache where the posteriors (`posteriors`: model → what its draws come from), figure code and claim are
@@ -108,22 +144,28 @@ def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) 
     old = json.loads(path.read_text()) if path.exists() else {}
     code = _code_key()
     horizon, seed = run.manifest["config"]["horizon"], run.manifest["config"]["seed"]
-    claims, new = {}, {"claims": {}}
+    claims, todo = {}, []
     for row in rows:
         if not row["forecast"] or row["model"] not in run.models:
             continue
         key = _key(code, row["id"], posteriors[row["model"]], json.dumps(row["params"], sort_keys=True),
                    row["target_date"], row["mode"], row["kind"], horizon, seed)
         hit = old.get("claims", {}).get(row["id"])
-        if not (hit and hit.get("key") == key and (not hit.get("png") or (out / hit["png"]).exists())):
-            hit = dict(draw_claim(run, row, figdir), key=key)
-        claims[row["id"]] = new["claims"][row["id"]] = hit
-    pyr = None
+        if hit and hit.get("key") == key and (not hit.get("png") or (out / hit["png"]).exists()):
+            claims[row["id"]] = hit
+        else:
+            todo.append((row, key))
+    pyr, pyr_key = old.get("pyramid"), None
     if "convergence" in run.models:
-        key = _key(code, posteriors["convergence"], *pyramid_dates(run, rows))
-        pyr = old.get("pyramid")
-        if not (pyr and pyr.get("key") == key and (out / pyr["png"]).exists()):
-            pyr = dict(draw_pyramid(run, rows, figdir), key=key)
-        new["pyramid"] = pyr
-    atomic_write_json(path, new)
+        pyr_key = _key(code, posteriors["convergence"], *pyramid_dates(run, rows))
+    fresh_pyramid = pyr_key is not None and not (pyr and pyr.get("key") == pyr_key and (out / pyr["png"]).exists())
+    drawn, got = draw_claims(run, [r for r, _ in todo], figdir,
+                             meanwhile=(lambda: draw_pyramid(run, rows, figdir)) if fresh_pyramid else None)
+    for (row, key), fig in zip(todo, drawn):
+        claims[row["id"]] = dict(fig, key=key)
+    if fresh_pyramid:
+        pyr = dict(got, key=pyr_key)
+    elif pyr_key is None:
+        pyr = None
+    atomic_write_json(path, {"claims": claims, "pyramid": pyr})
     return claims, pyr

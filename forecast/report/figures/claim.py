@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.core.timeutil import first_passage_index, month_grid
-from forecast.report.figures.common import figure_legend, new_axes, year_ticks
+from forecast.report.figures.common import new_axes, year_ticks
 
 FAN, MEDIAN, OBS, THRESH, TARGET = "#4c72b0", "#1f3a66", "#222222", "#c44e52", "#c44e52"
 
@@ -43,13 +43,14 @@ def quantity(model, kind: str, params: dict, dates: pd.DatetimeIndex, rng) -> di
         return {"label": "foundation-model providers", "draws": model.predictive_counts(dates, rng).astype(float),
                 "lo": float(params["lo"]), "hi": float(params["hi"]), "log": float(params["hi"]) > 50, "observed": obs}
     if kind == "open_model_score":
+        dates = dates[::3]  # each date reads the posterior anew: quarterly is enough for the fan
         need = np.stack([model.smallest_model_for(params["benchmark"], params["score"], d) for d in dates], axis=1)
         f = model.inputs["all"]
         hit = f[(f["benchmark"].str.lower() == params["benchmark"].lower()) & f["open_weights"].fillna(False).astype(bool)
                 & (f["score"] >= float(params["score"]))]
         obs = pd.DataFrame({"date": hit["date"], "y": np.log10(hit["active_parameters"].astype(float))})
         return {"label": f"log10 active parameters to score {params['score']:g} on {params['benchmark']}",
-                "draws": np.log10(np.where(np.isfinite(need), need, np.nan)), "lo": None,
+                "draws": np.log10(np.where(np.isfinite(need), need, np.nan)), "lo": None, "dates": dates,
                 "hi": float(np.log10(params["max_active_params"])), "log": False, "observed": obs}
     return None
 
@@ -79,6 +80,7 @@ def fan(q: dict, dates, target, data_end, ax=None, past_years: float = 6.0, lege
     claim's date, the data end and the observed points. A convergence degree is drawn over its level bands."""
     fig, ax = new_axes(ax, (4.6, 2.6))
     d = q["draws"]
+    dates = q.get("dates", dates)
     with np.errstate(all="ignore"):
         lo, med, hi = np.nanquantile(d, [0.1, 0.5, 0.9], axis=0)
     left = min(dates[0], pd.Timestamp(data_end) - pd.DateOffset(years=int(past_years)))
@@ -117,7 +119,7 @@ def fan(q: dict, dates, target, data_end, ax=None, past_years: float = 6.0, lege
     ax.axvline(pd.Timestamp(data_end), color="0.35", lw=1, ls=":", label="data end")
     ax.set_xlim(left, dates[-1])
     year_ticks(ax, pd.DatetimeIndex([left, dates[-1]]), max_ticks=6)
-    ax.set_ylabel(q["label"], fontsize=7.5)
+    ax.set_title(q["label"], fontsize=8, loc="left")
     ax.tick_params(labelsize=7.5)
     if legend:
         ax.legend(fontsize=7, frameon=False, loc="best")
@@ -133,8 +135,7 @@ def passage(hit: np.ndarray, dates, target, horizon, mode: str, ax=None):
         ax.plot(dates, hit.mean(axis=0), color=MEDIAN, lw=1.6)
         ax.axvline(pd.Timestamp(target), color=TARGET, lw=1.5)
         ax.set_ylim(-0.02, 1.02)
-        ax.set_ylabel("P(claim holds on date)", fontsize=7.5)
-        ax.set_title("probability the claim holds", fontsize=8)
+        ax.set_title("probability the claim holds on each date", fontsize=8, loc="left")
         year_ticks(ax, dates, max_ticks=5)
         ax.tick_params(labelsize=7.5)
         return fig
@@ -150,8 +151,7 @@ def passage(hit: np.ndarray, dates, target, horizon, mode: str, ax=None):
     ticks = list(yrs[:: max(1, len(yrs) // 5)]) + [yrs[-1] + 1.5]
     ax.set_xticks(ticks, [str(t) for t in ticks[:-1]] + [f"after\n{pd.Timestamp(horizon).year}"], fontsize=7.5)
     ax.axvline(ty + 0.5, color=TARGET, lw=1.5)
-    ax.set_ylabel("share of draws", fontsize=7.5)
-    ax.set_title("year the claim first holds", fontsize=8)
+    ax.set_title("year the claim first holds (share of draws)", fontsize=8, loc="left")
     ax.tick_params(labelsize=7.5)
     return fig
 
@@ -179,11 +179,16 @@ def claim_figure(row: dict, horizon, data_end, q: dict | None = None, dates=None
     """The figure of one claim (`row` from `forecast.report.claims.claim_rows`): the rate's posterior `r`, or the
     quantity `q` on `dates` beside the passage (or state) panel of `hit` (draws × dates, the engine's predicate)."""
     import matplotlib.pyplot as plt
+    # fixed margins, not the constrained layout engine: measuring every text for ≈ 50 small figures was most of the
+    # time to draw them
     if r is not None:
-        fig, ax = plt.subplots(figsize=(5.0, 2.4), layout="constrained")
-        return rate_hist(r, ax=ax)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9.0, 2.75), layout="constrained", gridspec_kw={"width_ratios": [1.5, 1]})
+        fig = plt.figure(figsize=(5.0, 2.4))
+        return rate_hist(r, ax=fig.add_axes((0.04, 0.2, 0.92, 0.68)))
+    fig = plt.figure(figsize=(9.0, 2.75))
+    a = fig.add_axes((0.055, 0.22, 0.53, 0.68))
+    b = fig.add_axes((0.655, 0.22, 0.33, 0.68))
     fan(q, dates, row["target_date"], data_end, ax=a, legend=False)
     passage(hit, dates, row["target_date"], horizon, row["mode"], ax=b)
-    figure_legend(fig, [a], ncols=6, fontsize=7.5)
+    h, lab = a.get_legend_handles_labels()
+    fig.legend(h, lab, loc="lower left", bbox_to_anchor=(0.05, 0.0), ncols=len(lab), fontsize=7.5, frameon=False)
     return fig
