@@ -156,3 +156,22 @@ def test_claim_and_pyramid_figures_on_synthetic_draws(tmp_path):
     assert save(fig, tmp_path / "pyramid", dpi=90) == ["pyramid.png"]
     table = {t["id"]: t for t in level_table(recs)}
     assert table["t1"]["p_seed_now"] == pytest.approx(0.4) and table["t0"]["seed_level"] == "—" and table["t3"]["label"] == "prior only"
+
+
+def test_update_copies_the_parents_claim_figures(tmp_path):
+    import json
+
+    from forecast.report import detail
+    parent, child = tmp_path / "parent", tmp_path / "child"
+    (parent / "figures").mkdir(parents=True)
+    child.mkdir()
+    row = dict(cl.claim_rows(_run(tmp_path, [_row("a", 0.5)]))[0], params={"flop": 1e27})
+    run = types.SimpleNamespace(path=child, models={"compute_trend": object()},
+                                manifest={"config": {"horizon": "2032-12-31", "seed": 1}, "parent_run": "parent"})
+    key = detail._key(detail._code_key(), "a", "compute_trend@parent", json.dumps(row["params"], sort_keys=True),
+                      row["target_date"], row["mode"], row["kind"], "2032-12-31", 1)
+    (parent / "figures" / "claim-a.png").write_bytes(b"png")
+    (parent / detail.CACHE).write_text(json.dumps({"claims": {"a": {"key": key, "png": "figures/claim-a.png", "alt": "x"}}}))
+    claims, pyr = detail.claim_figures(run, [row], child, {"compute_trend": "compute_trend@parent"})
+    assert claims["a"]["key"] == key and (child / "figures" / "claim-a.png").read_bytes() == b"png" and pyr is None
+    assert json.loads((child / detail.CACHE).read_text())["claims"]["a"]["key"] == key

@@ -90,9 +90,9 @@ def notes(row: dict, at_target: dict | None = None) -> list[str]:
         out.append(f"A present-tense claim, evaluated on the seeds' date {row['target_date']}; the newest data end on "
                    f"{row['data_end']}, so P extrapolates {months} months beyond them.")
     elif row["past"] and not key.startswith(("observed", "resolved")):
-        where = ("inside the data" if row["data_end"] and row["data_end"] >= row["target_date"]
+        where = (f"the model's data run to {row['data_end']}" if row["data_end"] and row["data_end"] >= row["target_date"]
                  else f"after the newest data ({row['data_end']})")
-        s = f"The claim's date {row['target_date']} has passed ({where})."
+        s = f"The claim's date {row['target_date']} has passed; {where}."
         if at_target:
             s += (f" What the fit says for that date: {at_target['label']} median {at_target['median']} "
                   f"(80% interval {at_target['q10']} – {at_target['q90']}).")

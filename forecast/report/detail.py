@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,15 @@ def draw_pyramid(run, rows: list[dict], figdir: Path) -> dict:
                    f"seed's level and the data label (table below)."}
 
 
+def _inherit(parent: Path) -> dict:
+    """The parent run's claim figures (an update reuses most posteriors) whose PNG exists, keyed by (claim, key)."""
+    p = parent / CACHE
+    if not p.exists():
+        return {}
+    return {(cid, hit.get("key")): hit for cid, hit in json.loads(p.read_text()).get("claims", {}).items()
+            if not hit.get("png") or (parent / hit["png"]).exists()}
+
+
 _FORKED: dict = {}  # what forked workers draw from (inherited at fork, never pickled)
 
 
@@ -142,6 +152,8 @@ def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) 
     figdir = out / "figures"
     path = out / CACHE
     old = json.loads(path.read_text()) if path.exists() else {}
+    parent = out.parent / run.manifest["parent_run"] if run.manifest.get("parent_run") else None
+    inherited = _inherit(parent) if parent else {}
     code = _code_key()
     horizon, seed = run.manifest["config"]["horizon"], run.manifest["config"]["seed"]
     claims, todo = {}, []
@@ -151,7 +163,12 @@ def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) 
         key = _key(code, row["id"], posteriors[row["model"]], json.dumps(row["params"], sort_keys=True),
                    row["target_date"], row["mode"], row["kind"], horizon, seed)
         hit = old.get("claims", {}).get(row["id"])
-        if hit and hit.get("key") == key and (not hit.get("png") or (out / hit["png"]).exists()):
+        if not (hit and hit.get("key") == key and (not hit.get("png") or (out / hit["png"]).exists())):
+            hit = inherited.get((row["id"], key))
+            if hit is not None and hit.get("png"):  # drawn by the parent run from the same posterior and code
+                figdir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(parent / hit["png"], out / hit["png"])
+        if hit is not None:
             claims[row["id"]] = hit
         else:
             todo.append((row, key))
