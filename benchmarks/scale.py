@@ -6,14 +6,14 @@
 For each K a fresh process (so `ru_maxrss` is that size's peak):
 
 1. writes a temporary FORECAST_HOME: `priors/*.yaml` copied from the project, `technologies.yaml` replaced by a
-   synthetic registry of K technologies spread over the project's six layers (level-derived Beta priors for
-   standardization / controversy / maturity, following the registry's `prior_rules.level_derived`), and
-   `adoption.yaml` with `settings.reference_series: synthetic` (the simulated counts have no frame offset, so
-   the synthetic list *is* the reference frame; otherwise every technology would get a free logit offset
-   confounded with its ceiling);
-2. draws the curves from the adoption prior: one draw of the layer means, the within-layer sds and the
-   beta-binomial concentration φ, shared by every size (so sizes differ only in K), and per-technology
-   deviations layer mean + sd · z; simulates quarterly counts 2016Q1–2025Q4 (n ~ U{20..60},
+   synthetic registry of K technologies spread over the project's six layers and both ceiling groups, each with
+   `reference_series: synthetic` (the simulated counts have no frame offset, so the synthetic list *is* the
+   reference frame; otherwise every technology would get a free logit offset confounded with its ceiling);
+   their true standardization and controversy are drawn from Beta(2, 2) (no variant data: convergence fits
+   them from its population prior);
+2. draws the curves from the adoption prior: one draw of the population means (growth rate over all
+   technologies, t0 per layer, logit ceiling per ceiling group), the sds and the beta-binomial concentration φ,
+   shared by every size (so sizes differ only in K), and per-technology deviations mean + sd · z; simulates quarterly counts 2016Q1–2025Q4 (n ~ U{20..60},
    k ~ BetaBinomial(n, s·φ, (1−s)·φ), s = the curve at the quarter's midpoint) and writes them as
    `data/adoption_observations.csv` (kind=count, series "synthetic");
 3. fits adoption, then convergence, with the package's normal path (`forecast.models.registry.build_models` +
@@ -55,13 +55,6 @@ TARGET_S, TARGET_MB = 180.0, 4096.0  # the largest size should fit in 3 minutes 
 
 # ----------------------------------------------------------------------------------------- synthetic world
 
-def level_beta(mean: float, why: str) -> dict:
-    """Beta prior with the given mean clipped to [1/6, 5/6] and concentration 6 (both parameters ≥ 1)."""
-    m = min(max(mean, 1 / 6), 5 / 6)
-    return {"distribution": "Beta", "params": {"alpha": round(6 * m, 6), "beta": round(6 * (1 - m), 6)},
-            "source": "synthetic registry written by benchmarks/scale.py", "rationale": why}
-
-
 def synthetic_world(K: int, home: Path, seed: int) -> dict:
     """Write home/priors and home/data for K technologies; return the true parameters (registry order)."""
     import pandas as pd
@@ -76,42 +69,38 @@ def synthetic_world(K: int, home: Path, seed: int) -> dict:
     for f in sorted((ROOT / "priors").glob("*.yaml")):
         shutil.copyfile(f, home / "priors" / f.name)
     pri = load_priors("adoption", home / "priors")
-    layers = list(load_technologies(ROOT / "priors").layers)
+    registry = load_technologies(ROOT / "priors")
+    layers, groups = list(registry.layers), list(registry.ceiling_groups)
     L = len(layers)
 
     # hyper-parameters: one prior draw shared by every K (seeded without K)
     hyper_rng = np.random.default_rng([seed, 0])
     draw = lambda key, size=None: pri[key].to_scipy().rvs(size=size, random_state=hyper_rng)  # noqa: E731
-    hyper = {"logr_layer_mean": draw("logr_layer_mean", L), "t0_layer_mean": draw("t0_layer_mean", L),
-             "logitc_layer_mean": draw("logitc_layer_mean", L), "logr_tech_sd": float(draw("logr_tech_sd")),
-             "t0_tech_sd": float(draw("t0_tech_sd")), "logitc_tech_sd": float(draw("logitc_tech_sd")),
-             "concentration": float(draw("concentration"))}
+    hyper = {"logr_mean": float(draw("logr_mean")), "t0_layer_mean": draw("t0_layer_mean", L),
+             "logitc_group_mean": np.array([float(draw(f"logitc_{g}_mean")) for g in groups]),
+             "logr_tech_sd": float(draw("logr_tech_sd")), "t0_tech_sd": float(draw("t0_tech_sd")),
+             "logitc_tech_sd": float(draw("logitc_tech_sd")), "concentration": float(draw("concentration"))}
 
-    # technologies: balanced over the layers, tech-level deviations drawn per K
+    # technologies: balanced over the layers and ceiling groups, tech-level deviations drawn per K
     rng = np.random.default_rng([seed, K])
     lix = rng.permutation(np.arange(K) % L)
+    gix = rng.permutation(np.arange(K) % len(groups))
     z = rng.standard_normal((3, K))
-    logr = hyper["logr_layer_mean"][lix] + hyper["logr_tech_sd"] * z[0]
+    logr = hyper["logr_mean"] + hyper["logr_tech_sd"] * z[0]
     t0 = hyper["t0_layer_mean"][lix] + hyper["t0_tech_sd"] * z[1]
-    lc = hyper["logitc_layer_mean"][lix] + hyper["logitc_tech_sd"] * z[2]
+    lc = hyper["logitc_group_mean"][gix] + hyper["logitc_tech_sd"] * z[2]
     r, ceiling = np.exp(logr), logistic(lc)
     levels = rng.choice(list(LEVEL_C), size=K)
     ids = [f"syn{i:03d}" for i in range(K)]
-    techs, S, Kc = [], np.empty(K), np.empty(K)
-    for i, tid in enumerate(ids):
-        c = LEVEL_C[levels[i]]
-        why = f"level-derived (synthetic level {levels[i]}, C_level {c})"
-        pr = {"standardization": level_beta(c, why), "controversy": level_beta(1 - c, why), "maturity": level_beta(c, why)}
-        S[i] = rng.beta(pr["standardization"]["params"]["alpha"], pr["standardization"]["params"]["beta"])
-        Kc[i] = rng.beta(pr["controversy"]["params"]["alpha"], pr["controversy"]["params"]["beta"])
-        techs.append({"id": tid, "name": f"Synthetic technology {i}", "layer": layers[lix[i]], "seed_level": str(levels[i]),
-                      "seed_convergence": c, "seed_values": {"adoption": None, "standardization": None, "controversy": None, "maturity": None},
-                      "source": "synthetic (benchmarks/scale.py)", "counted": True, "data_kinds": ["count"], "priors": pr})
+    S, Kc = rng.beta(2.0, 2.0, size=K), rng.beta(2.0, 2.0, size=K)
+    techs = [{"id": tid, "name": f"Synthetic technology {i}", "layer": layers[lix[i]], "seed_level": str(levels[i]),
+              "seed_convergence": LEVEL_C[levels[i]],
+              "seed_values": {"adoption": None, "standardization": None, "controversy": None, "maturity": None},
+              "source": "synthetic (benchmarks/scale.py)", "ceiling_group": groups[gix[i]], "reference_series": "synthetic"}
+             for i, tid in enumerate(ids)]
     (home / "priors" / "technologies.yaml").write_text(yaml.safe_dump(
-        {"version": 1, "layers": layers, "technologies": techs}, sort_keys=False, allow_unicode=True))
-    ad = yaml.safe_load((home / "priors" / "adoption.yaml").read_text())
-    ad["settings"]["reference_series"] = "synthetic"
-    (home / "priors" / "adoption.yaml").write_text(yaml.safe_dump(ad, sort_keys=False, allow_unicode=True))
+        {"version": 2, "layers": layers, "ceiling_groups": {g: "synthetic" for g in groups}, "technologies": techs},
+        sort_keys=False, allow_unicode=True))
 
     # quarterly beta-binomial counts
     start = pd.date_range(FIRST_QUARTER, periods=QUARTERS, freq="QS")

@@ -2,6 +2,8 @@
 t0, and SBC support (the one-sided share claims as a censored observation, no Potential)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,7 +72,21 @@ def test_rising_factorial_matches_log_gamma():
 
 @pytest.fixture(scope="module")
 def real():
-    m = build_models(["adoption"], RunConfig(seed=3), evidence=False)["adoption"]
+    """The project's data plus two stated shares from evidence (never from seeds): a one-sided one ("90% or more")
+    and a two-sided one, for technologies without public series, so every likelihood term is present."""
+    from forecast.data import evidence as ev
+    from forecast.models.registry import REGISTRY
+    from forecast.data.priors import load_priors
+    from forecast.data.tables import load_table
+
+    today = dt.date(2026, 11, 26)
+    rows = [ev.make_row("share", observed_date="2025-12-31", source="a", technology="rlhf", share=0.95, share_lo=0.9,
+                        share_hi=1.0, today=today),
+            ev.make_row("share", observed_date="2025-12-31", source="b", technology="tokenization", share=0.6,
+                        share_lo=0.4, share_hi=0.8, today=today)]
+    log = ev.validate(ev._as_text(pd.DataFrame(rows).assign(id=["ev-1", "ev-2"])), ev.EVIDENCE)
+    frames = ev.apply_to_frames({"adoption_observations": load_table("adoption_observations")}, log)
+    m = REGISTRY["adoption"](frames, load_priors("adoption"), RunConfig(seed=3))
     return m, m.build_model()
 
 
@@ -101,10 +117,17 @@ def test_level_ref_is_the_t0_prior(real):
     m, model = real
     prior = pm.sample_prior_predictive(draws=4000, model=model, random_seed=1, var_names=["t0"]).prior["t0"]
     assert len(m.inputs["one_sided_idx"]) > 0
-    t0 = prior.values.reshape(-1, prior.shape[-1])[:, np.concatenate([m.inputs["counted_idx"], m.inputs["one_sided_idx"]])]
+    high = set(m.inputs["plateau_start_idx"].tolist())
+    ix = [i for i in np.concatenate([m.inputs["counted_idx"], m.inputs["one_sided_idx"]]) if i not in high]
+    flat = prior.values.reshape(-1, prior.shape[-1])
     spec = m.priors["t0_layer_mean"].params
-    for col in t0.T:
+    for col in flat[:, ix].T:
         assert stats.kstest(col, "norm", args=(spec["mu"], spec["sigma"])).pvalue > 1e-3
+    # counts that start on their plateau: the midpoint lies before the first count, by a log-normal lag
+    lag = m.priors["t0_plateau_log_lag"].params
+    for j, i in enumerate(m.inputs["plateau_start_idx"]):
+        gap = m.inputs["t_start"][j] - flat[:, i]
+        assert (gap > 0).all() and stats.kstest(np.log(gap), "norm", args=(lag["mu"], lag["sigma"])).pvalue > 1e-3
 
 
 def test_sbc_draw_uses_the_generative_path(real):
@@ -164,7 +187,10 @@ def test_one_more_count_keeps_the_compiled_graph():
 
     base = {"adoption_observations": load_table("adoption_observations")}
     today = dt.date(2026, 11, 26)
-    rows = [ev.make_row("count", observed_date="2026-09-30", source="a", technology="moe", k=11, n=18, today=today),
+    # a new quarter in existing frames (a first count in a new frame keeps the shape only while its capacity
+    # bucket has a spare slot)
+    rows = [ev.make_row("count", observed_date="2026-09-30", source="a", technology="moe", k=11, n=18, today=today,
+                        series="hf_open_llm_architectures"),
             ev.make_row("count", observed_date="2026-06-30", source="b", technology="ssm_hybrid", k=2, n=18, today=today,
                         series="hf_open_llm_architectures")]
     log = pd.DataFrame(rows).assign(id=["ev-1", "ev-2"])
@@ -227,21 +253,23 @@ def test_counted_technologies_without_adopters_sample_t0_directly():
     rows = m.inputs["count"]["rows"]
     adopters = rows.groupby("technology")["k"].sum()
     level = [m.inputs["techs"][i] for i in m.inputs["level_idx"]]
-    assert level == [t for t in m.counted_techs if adopters[t] >= curves.LEVEL_MIN_ADOPTERS] == ["moe"]
+    high = set(m.inputs["plateau_start_techs"])
+    expect = [t for t in m.counted_techs if adopters[t] >= curves.LEVEL_MIN_ADOPTERS and t not in high]
+    assert level == expect and "moe" in level and any(adopters[t] < curves.LEVEL_MIN_ADOPTERS for t in m.counted_techs)
     assert len(m.inputs["t_ref"]) == len(level)
     model = m.build_model()
-    assert model["level_ref"].type.shape == (1,)
+    assert model["level_ref"].type.shape == (len(level),)
     prior = pm.sample_prior_predictive(draws=4000, model=model, random_seed=1, var_names=["t0"]).prior["t0"]
     spec = m.priors["t0_layer_mean"].params
-    for t in m.counted_techs:
+    for t in [t for t in m.counted_techs if t not in high]:
         col = prior.sel(tech=t).values.ravel()
         assert stats.kstest(col, "norm", args=(spec["mu"], spec["sigma"])).pvalue > 1e-3
     assert m.structure()["level"] != build_models(["adoption"], RunConfig(seed=3), evidence=False)["adoption"].structure()["level"]
 
 
 def test_ceilings_are_centred_only_where_counts_level_off(tmp_path, monkeypatch):
-    """Many well-measured technologies (synthetic, 60): r is centred for all of them, the ceiling only for those
-    whose counts reach their plateau."""
+    """Many well-measured technologies (synthetic, 60): r is centred for those whose counts see the rise, the ceiling
+    for those whose counts reach their plateau."""
     from forecast.core import config
     monkeypatch.syspath_prepend(str(config.project_root() / "benchmarks"))
     import scale
@@ -251,8 +279,13 @@ def test_ceilings_are_centred_only_where_counts_level_off(tmp_path, monkeypatch)
     rows = m.inputs["count"]["rows"].sort_values("period_start")
     plateau = {t for t, g in rows.groupby("technology") if curves.reaches_plateau(g["k"].to_numpy(), g["n"].to_numpy())}
     centred, ceil = m.centred_techs, m.centred_ceiling_techs
-    assert len(centred) >= curves.CENTRE_MIN_TECHS and set(ceil) == set(centred) & plateau
-    assert 0 < len(ceil) < len(centred)
+    ev = rows.groupby("technology")[["k", "n"]].sum()
+    well = {t for t in m.counted_techs
+            if ev.loc[t, "k"] >= curves.CENTRE_MIN_EVENTS and ev.loc[t, "n"] - ev.loc[t, "k"] >= curves.CENTRE_MIN_EVENTS}
+    # r centred where the counts see the rise, the ceiling where they level off
+    assert len(well) >= curves.CENTRE_MIN_TECHS and set(ceil) == well & plateau
+    assert set(centred) == well - set(m.inputs["plateau_start_techs"])
+    assert 0 < len(ceil) < len(well)
     model = m.build_model()
     assert model["logr_centred"].type.shape == (len(centred),) and model["logitc_centred"].type.shape == (len(ceil),)
     # 60 technologies with data: past LOW_RANK_MAX_TECHS, the diagonal mass matrix (low rank costs more per step there)

@@ -127,8 +127,8 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
     assert np.abs(ma.loc[moe, "p_by_target"] - mb.loc[moe, "p_by_target"]).max() < 0.08
     # and the convergence milestones did move with adoption (they are recomputed, not copied from the parent)
     m0 = pd.read_json(parent / "milestones.json").set_index("id")
-    conv_moe = [i for i in moe if ma.loc[i, "model"] == "convergence"]
-    assert (ma.loc[conv_moe, "p_by_target"] != m0.loc[conv_moe, "p_by_target"]).any()
+    conv = [i for i in ma.index if ma.loc[i, "model"] == "convergence" and ma.loc[i, "forecast"]]
+    assert (ma.loc[conv, "p_by_target"] != m0.loc[conv, "p_by_target"]).any()
     # the next update still reweights the same base fit (no compounding), now with both rows
     evidence.append(evidence.make_row("count", observed_date="2026-06-30", period_start="2026-04-01", technology="moe",
                                       k=10, n=20, series="newlist", source="test"))

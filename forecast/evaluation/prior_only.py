@@ -61,10 +61,13 @@ def prior_row(m: Milestone, prior_model, horizon, seed: int) -> dict:
     return {"p_prior": None if _missing(p) else float(p), "prior_median_date": row.get("median_date")}
 
 
-def add_prior_columns(table: pd.DataFrame, milestones: list[Milestone], models: dict, prior_models: dict,
-                      horizon, seed: int, prior_draws: int) -> pd.DataFrame:
+def add_prior_columns(table: pd.DataFrame, milestones: list[Milestone], models: dict, prior_models,
+                      horizon, seed: int, prior_draws: int, known: dict[str, dict] | None = None) -> pd.DataFrame:
     """`table` (from `milestones.evaluate`) with PRIOR_COLUMNS filled for every milestone a model speaks to. Rows
-    that already carry them (reused from an earlier run) are kept as they are."""
+    that already carry them (reused from an earlier run) are kept as they are; `known` (id → p_prior,
+    prior_median_date) holds prior-only answers of an earlier run whose model priors and structure are unchanged
+    (an update that reweights or reuses a model), so its prior copy is not rebuilt. `prior_models[name]` is looked
+    up only for the other claims."""
     out = table.copy()
     for c in PRIOR_COLUMNS:
         if c not in out.columns:
@@ -80,7 +83,7 @@ def add_prior_columns(table: pd.DataFrame, milestones: list[Milestone], models: 
             label = model.data_label(m.kind, m.params)
         except KeyError:
             continue
-        vals = prior_row(m, prior_models[m.model], horizon, seed)
+        vals = (known or {}).get(m.id) or prior_row(m, prior_models[m.model], horizon, seed)
         p = None if _missing(row["p_by_target"]) else float(row["p_by_target"])
         se = mcse(p, effective_draws(model)) if row["status"] != "observed" else 0.0
         out.at[i, "p_prior"] = vals["p_prior"]

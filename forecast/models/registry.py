@@ -58,10 +58,25 @@ def link_upstream(models: dict) -> None:
         m.upstream = {r: models[r] for r in m.requires}
 
 
-def prior_models(models: dict, draws: int, seed: int) -> dict:
-    """Prior-only copies of fitted `models` (requirements first), each linked to its upstream's prior copy."""
-    out = {}
-    for name in with_requirements(list(models)):
-        if name in models:
-            out[name] = models[name].prior_model(draws, seed, {r: out[r] for r in models[name].requires if r in out})
-    return out
+class PriorModels:
+    """Prior-only copies of fitted models (`ForecastModel.prior_model`), each built on first use and linked to its
+    upstream models' prior copies: a claim whose prior probability is already known never builds a graph."""
+
+    def __init__(self, models: dict, draws: int, seed: int):
+        self.models, self.draws, self.seed = models, draws, seed
+        self._built: dict = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.models
+
+    def __getitem__(self, name: str):
+        if name not in self._built:
+            m = self.models[name]
+            up = {r: self[r] for r in m.requires if r in self.models}
+            self._built[name] = m.prior_model(self.draws, self.seed, up)
+        return self._built[name]
+
+
+def prior_models(models: dict, draws: int, seed: int) -> PriorModels:
+    """Prior-only copies of fitted `models`, built lazily (see `PriorModels`)."""
+    return PriorModels(models, draws, seed)

@@ -57,7 +57,7 @@ def milestones_file(data_dir: Path | None) -> Path:
 
 def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out_dir=None, run_id=None, data_dir=None,
              say=None, extra_manifest: dict | None = None, diff_with: pd.DataFrame | None = None,
-             reuse_rows: dict[str, dict] | None = None, render=None) -> Run:
+             reuse_rows: dict[str, dict] | None = None, render=None, known_prior: dict[str, dict] | None = None) -> Run:
     """Score milestones (taking `reuse_rows`, id → row, as they are: see `milestones.evaluate`) and write the
     run directory (atomically), history, and `latest`. `render(run, directory)` writes the report into the run
     directory before it is published, so a failed render leaves no run."""
@@ -66,7 +66,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
     milestone_list = ms.load_milestones(milestones_file(data_dir))
     table = ms.evaluate(milestone_list, fitted, cfg.horizon, cfg.seed, reuse=reuse_rows)
     table = add_prior_columns(table, milestone_list, fitted, prior_models(fitted, PRIOR_DRAWS, int(cfg.seed)),
-                              cfg.horizon, int(cfg.seed), PRIOR_DRAWS)
+                              cfg.horizon, int(cfg.seed), PRIOR_DRAWS, known=known_prior)
     out_dir = Path(out_dir or config.reports_dir())
     run_id = run_id or new_run_id(cfg)
     ev = load_evidence(data_dir)

@@ -94,11 +94,13 @@ def update(parent: str | Path | None = None, cfg: RunConfig | None = None, *, ou
         # the run that fitted this posterior (the parent, or the run the parent reused it from)
         timings[n] = dict(old, reused_from=old.get("reused_from", manifest["run_id"]))
     reuse_rows = reusable_milestone_rows(manifest, before_table, plan.reuse, cfg_run, data_dir)
+    # a reweighted, reused or re-derived model keeps its priors and parameters, so its claims' prior-only answers do too
+    known_prior = known_prior_rows(before_table, [*reweighted, *plan.reuse, *plan.rederive], manifest, cfg_run, data_dir)
     run_ = finalize(models, cfg_run, timings, t_start, out_dir=out_dir or plan.parent.parent, data_dir=data_dir, say=say,
                     extra_manifest={"parent_run": manifest["run_id"], "refit": refit, "reweighted": list(reweighted),
                                     "reused": plan.reuse, "rederived": plan.rederive, "new_evidence": plan.new_evidence["id"].tolist(),
                                     "milestones_reused": sorted(reuse_rows)},
-                    diff_with=before_table, reuse_rows=reuse_rows, render=render)
+                    diff_with=before_table, reuse_rows=reuse_rows, render=render, known_prior=known_prior)
     return run_, milestone_diff(before_table, run_.milestones)
 
 
@@ -115,3 +117,17 @@ def reusable_milestone_rows(manifest: dict, table: pd.DataFrame | None, reused: 
     keep = table["model"].isin(reused) & (table["outcome"].isna() | (table["status"] == "observed"))
     rows = table[keep].astype(object).where(table[keep].notna(), None)
     return {r["id"]: r for r in rows.to_dict(orient="records")}
+
+
+def known_prior_rows(table: pd.DataFrame | None, models: list[str], manifest: dict, cfg: RunConfig,
+                     data_dir: Path | None) -> dict[str, dict]:
+    """The parent run's prior-only answers (id → p_prior, prior_median_date) for claims of `models`, when the
+    milestone definitions, horizon and seed are the parent's (the prior copy of an unrefitted model is the same)."""
+    same = (table is not None and "p_prior" in table.columns and manifest["config"].get("horizon") == cfg.horizon
+            and manifest["config"].get("seed") == cfg.seed
+            and manifest.get("milestones_sha256") == sha256_file(milestones_file(data_dir)))
+    if not same:
+        return {}
+    rows = table[table["model"].isin(models) & table["p_prior"].notna()]
+    return {r["id"]: {"p_prior": float(r["p_prior"]), "prior_median_date": None if pd.isna(r["prior_median_date"]) else r["prior_median_date"]}
+            for _, r in rows.iterrows()}

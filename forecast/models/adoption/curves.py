@@ -23,7 +23,7 @@ LEVEL_MIN_ADOPTERS = 20
 PLATEAU_RATIO = 1.3
 LOW_RANK_MAX_TECHS = 50  # technologies with data up to which adoption samples with a low-rank mass matrix (`nutpie_options`)
 # capacity buckets of the count grid (rows = (technology, frame) pairs, cells per row) and of the frame offsets
-ROW_BUCKET, CELL_BUCKET, FRAME_BUCKET = 4, 8, 4
+ROW_BUCKET, CELL_BUCKET, FRAME_BUCKET = 4, 8, 8
 
 
 def capacity(used: int, bucket: int) -> int:
