@@ -191,12 +191,13 @@ def test_sections_drawn_in_forked_workers_equal_in_process(report_run, tmp_path,
 
 
 def test_forked_worker_failure_falls_back(report_run, tmp_path, monkeypatch):
+    from forecast.report import forked
     from forecast.report import render as report
 
     def boom(job):
         raise RuntimeError("worker died")
 
-    monkeypatch.setattr(report, "_draw_forked", boom)
+    monkeypatch.setattr(forked, "_call", boom)
     calls = []
     secs, got = report._draw_sections(report_run, [(n, "k") for n in report_run.models], tmp_path / "figures", svg=False,
                                       meanwhile=lambda: calls.append(1) or "gantt")

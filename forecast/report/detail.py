@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.core.io import atomic_write_json
+from forecast.report.forked import forked_map
 
 CACHE = "figures/claims.json"
 FIGURE_MODULES = ("claim.py", "pyramid.py", "common.py", "convergence.py")
@@ -108,40 +109,13 @@ def _inherit(parent: Path) -> dict:
             if not hit.get("png") or (parent / hit["png"]).exists()}
 
 
-_FORKED: dict = {}  # what forked workers draw from (inherited at fork, never pickled)
-
-
-def _draw_forked(row: dict) -> dict:
-    return draw_claim(_FORKED["run"], row, _FORKED["figdir"])
-
-
 def draw_claims(run, rows: list[dict], figdir: Path, meanwhile=None) -> tuple[list[dict], object]:
-    """Draw the claims' figures, in two forked processes when there are several (matplotlib draws on one core), and
-    run `meanwhile()` here while they draw. Any failure of the workers falls back to drawing in this process."""
-    import multiprocessing as mp
-    import os
-
-    def here():
-        return [draw_claim(run, r, figdir) for r in rows]
-
-    if len(rows) < 4 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
-        return here(), meanwhile() if meanwhile else None
-    for name in {r["model"] for r in rows}:  # read each posterior once, before the fork, not in each worker
-        run.models[name].idata
-    _FORKED.update(run=run, figdir=figdir)
-    done = {}
-    try:
-        with mp.get_context("fork").Pool(2) as pool:
-            pending = pool.map_async(_draw_forked, rows, chunksize=4)
-            if meanwhile:
-                done["meanwhile"] = meanwhile()
-            return pending.get(600), done.get("meanwhile")
-    except Exception:  # noqa: BLE001 — a worker problem must not lose the report
-        if meanwhile and "meanwhile" not in done:
-            done["meanwhile"] = meanwhile()
-        return here(), done.get("meanwhile")
-    finally:
-        _FORKED.clear()
+    """Draw the claims' figures, in two forked processes when there are several (see `forked.forked_map`), running
+    `meanwhile()` here while they draw."""
+    if len(rows) >= 4:
+        for name in {r["model"] for r in rows}:  # read each posterior once, before the fork, not in each worker
+            run.models[name].idata
+    return forked_map(lambda r: draw_claim(run, r, figdir), rows, min_items=4, chunksize=4, meanwhile=meanwhile)
 
 
 def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) -> tuple[dict, dict | None]:

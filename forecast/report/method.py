@@ -21,11 +21,11 @@ def general(run) -> list[str]:
         f"date (a claim about a state: on its date; a claim about a rate: the share of draws of the rate on the claimed "
         f"side). The first date a draw makes the claim true is its first-passage date; the median and 80% interval are of "
         f"those dates, and draws never true by the forecast horizon ({cfg['horizon']}) count as later than any date.",
-        f"The same predicate is evaluated on draws from the priors alone (the same engine, grid and horizon): the "
-        f"prior-only P. Its difference from P is what the data contributed. A claim is labelled by the data behind its "
-        f"quantity: observed (fitted to data), partly observed (some parts prior only), prior only (no series measures it). "
-        f"The Monte Carlo standard error of P comes from the effective sample size of the fit; a claim whose P is within "
-        f"two standard errors of its prior-only P is 'not moved by the data'.",
+        "The same predicate is evaluated on draws from the priors alone (the same engine, grid and horizon): the "
+        "prior-only P. Its difference from P is what the data contributed. A claim is labelled by the data behind its "
+        "quantity: observed (fitted to data), partly observed (some parts prior only), prior only (no series measures it). "
+        "The Monte Carlo standard error of P comes from the effective sample size of the fit; a claim whose P is within "
+        "two standard errors of its prior-only P is 'not moved by the data'.",
         f"Verdicts use fixed bands: P ≥ {LIKELY:.0%} likely, P ≤ {UNLIKELY:.0%} unlikely, otherwise uncertain — only for "
         f"claims the data inform; the others read 'no data — prior only' or 'not moved by the data'. A claim the data "
         f"already show true (or false), or one resolved by an outside source, is 'observed' or 'resolved' and not forecast. "

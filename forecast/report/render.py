@@ -5,7 +5,6 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import math
 from pathlib import Path
 
 import jinja2
@@ -14,31 +13,20 @@ import pandas as pd
 from forecast.core.config import code_fingerprint
 from forecast.core.io import atomic_write_json, atomic_write_text
 from forecast.report.claim_text import enrich
-from forecast.report.claims import LIKELY, UNLIKELY, VERDICTS, claim_rows, summary_sentences
+from forecast.report.claims import LIKELY, UNLIKELY, VERDICTS, blank, claim_rows, pct, summary_sentences
 from forecast.report.detail import claim_figures
 from forecast.report.diff import diff_rows
+from forecast.report.forked import forked_map
 from forecast.report.method import method
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("forecast.report", "templates"), autoescape=jinja2.select_autoescape(["html"]),
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def _blank(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or x == ""
-
-
-def _pct(p) -> str:
-    if _blank(p):
-        return "—"
-    if p < 0.01:
-        return "<1%"
-    if p > 0.99:
-        return ">99%"
-    return f"{100 * p:.0f}%"
 
 
 def _date(d) -> str:
-    return "after horizon" if _blank(d) else str(d)
+    return "after horizon" if blank(d) else str(d)
 
 
 def milestone_rows(table: pd.DataFrame) -> list[dict]:
@@ -47,14 +35,14 @@ def milestone_rows(table: pd.DataFrame) -> list[dict]:
     t = table.copy()
     t["_order"] = t["forecast"].map({True: 0}).fillna(1)
     for _, r in t.sort_values(["_order", "target_date", "id"]).iterrows():
-        r = {k: (None if _blank(v) else v) for k, v in r.items()}
+        r = {k: (None if blank(v) else v) for k, v in r.items()}
         if r["forecast"]:
             if r["mode"] == "first_passage":
                 when, interval = _date(r["median_date"]), f"{_date(r['q10_date'])} – {_date(r['q90_date'])}"
-                p_h = _pct(r["p_by_horizon"])
+                p_h = pct(r["p_by_horizon"])
             else:
                 when, interval, p_h = "—", "—", "—"
-            p = _pct(r["p_by_target"])
+            p = pct(r["p_by_target"])
         else:
             when = interval = p_h = "—"
             p = {"observed": f"observed: {r['outcome']}", "resolved": f"resolved: {r['outcome']}"}.get(r["status"], "not forecast")
@@ -137,41 +125,12 @@ def _draw_section(run, name: str, key: str, figdir: Path, svg: bool) -> dict:
             "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]}
 
 
-_FORKED: dict = {}  # what forked section workers draw from (inherited at fork, never pickled)
-
-
-def _draw_forked(job) -> dict:
-    return _draw_section(_FORKED["run"], *job, _FORKED["figdir"], _FORKED["svg"])
-
-
 def _draw_sections(run, jobs: list[tuple[str, str]], figdir: Path, svg: bool, timeout: float = 600.0,
                    meanwhile=None) -> tuple[list[dict], object]:
-    """Draw sections, two at a time in forked processes when there are several (matplotlib draws on one core;
-    the adoption and convergence sections take ≈ 5 s each), and run `meanwhile()` here while they draw (two
-    workers rarely finish together: the gantt chart fills the idle core). Any failure of the workers (or
-    their timeout) falls back to drawing in this process. Returns (sections, what `meanwhile` returned)."""
-    import multiprocessing as mp
-    import os
-
-    def here():
-        return [_draw_section(run, n, k, figdir, svg) for n, k in jobs]
-
-    if len(jobs) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
-        return here(), meanwhile() if meanwhile else None
-    _FORKED.update(run=run, figdir=figdir, svg=svg)
-    done = {}
-    try:
-        with mp.get_context("fork").Pool(2) as pool:
-            pending = pool.map_async(_draw_forked, jobs, chunksize=1)
-            if meanwhile:
-                done["meanwhile"] = meanwhile()
-            return pending.get(timeout), done.get("meanwhile")
-    except Exception:  # noqa: BLE001 — a worker problem must not lose the report
-        if meanwhile and "meanwhile" not in done:
-            done["meanwhile"] = meanwhile()
-        return here(), done.get("meanwhile")
-    finally:
-        _FORKED.clear()
+    """Draw sections, two at a time in forked processes when there are several (the adoption and convergence
+    sections are the slow ones), running `meanwhile()` here while they draw (see `forked.forked_map`). Returns
+    (sections, what `meanwhile` returned)."""
+    return forked_map(lambda job: _draw_section(run, *job, figdir, svg), jobs, timeout=timeout, meanwhile=meanwhile)
 
 
 def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh: dict) -> dict | None:

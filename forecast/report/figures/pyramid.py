@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.report.figures.common import new_axes
 from forecast.report.figures.convergence import LEVEL_CMAP
 
-# the seeds' pyramid, top to bottom (seed 000 §三: mathematics at the base); layers the seeds added later sit where
+# the seeds' pyramid, top to bottom (000_61de7e8b4708d969.txt «三、收敛的四层金字塔模型»: mathematics at the base); layers the seeds added later sit where
 # their notes place them, hardware under everything; a layer not named here goes below
 LAYER_ORDER = ("application", "market", "capability", "architecture", "math", "hardware")
 LEVEL_WORDS = {"L0": "diverging", "L1": "not converged", "L2": "two-way contest", "L3": "quasi-converged", "L4": "full convergence"}
