@@ -95,7 +95,7 @@ def prepare_inputs(frames: dict, settings: dict, registry, as_of: str | None) ->
     well = [t for t in counted if events.loc[t, "k"] >= CENTRE_MIN_EVENTS and events.loc[t, "n"] - events.loc[t, "k"] >= CENTRE_MIN_EVENTS]
     # centred where the data pin the parameter down: r where the counts see the rise, the ceiling where they level off
     rising = [t for t in well if not starts_high(periods[t]["k"].to_numpy(int), periods[t]["n"].to_numpy(int))]
-    centred = rising if len(well) >= CENTRE_MIN_TECHS else []
+    centred = rising if len(rising) >= CENTRE_MIN_TECHS else []
     centred_ceiling = [t for t in well if t in plateau] if len(well) >= CENTRE_MIN_TECHS else []
 
     eli = f[f["kind"] == "elicited"]

@@ -58,8 +58,10 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
 
     @property
     def min_target_accept(self) -> float:
-        # Technologies with one-sided stated shares only (evidence "X% or more") have mostly-prior, one-side-bounded
-        # curves whose t0 needs smaller steps; without them the run's setting is kept.
+        # Smaller steps where the geometry curves: technologies with one-sided stated shares only (evidence "X% or
+        # more": mostly-prior, one-side-bounded curves) and plateau series (the lag prior meets the ceiling's tails)
+        if len(self.inputs["plateau_start_idx"]):
+            return 0.97
         return 0.95 if self.inputs["elicited_only_techs"] else 0.0
 
     @property
