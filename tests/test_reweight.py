@@ -77,6 +77,11 @@ def test_adoption_reweighting_onto_its_own_data_is_the_identity(fitted):
         np.testing.assert_allclose(idata.posterior[v].values, m.idata.posterior[v].values, rtol=1e-12, atol=1e-12)
 
 
+def reweight_cfg(small_cfg):
+    # importance weights keep a fraction of the base fit's effective draws: the base needs more than the smallest fit
+    return small_cfg.replace(draws=900)
+
+
 @pytest.fixture(scope="module")
 def adoption_home(tmp_path_factory, fitted, small_cfg):
     fitted("convergence")  # adoption and convergence compiled once per test run
@@ -87,7 +92,7 @@ def adoption_home(tmp_path_factory, fitted, small_cfg):
     mp = pytest.MonkeyPatch()
     mp.setenv("FORECAST_HOME", str(root))
     from forecast.app import api
-    api.run(["convergence"], small_cfg)
+    api.run(["convergence"], reweight_cfg(small_cfg))
     yield root
     mp.undo()
 
@@ -103,7 +108,7 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
 
     from forecast.models.adoption import Adoption
     with mock.patch.object(Adoption, "build_model", side_effect=AssertionError("reweighting built the PyMC graph")):
-        a, _ = api.update(parent, small_cfg)  # the monitored variables come from the base fit's diagnostics
+        a, _ = api.update(parent, reweight_cfg(small_cfg))  # the monitored variables come from the base fit's diagnostics
     man = json.loads((a.path / "manifest.json").read_text())
     assert man["reweighted"] == ["adoption"] and man["refit"] == []
     # convergence reads adoption only in derived quantities: its own posterior is kept, what derives is recomputed
@@ -117,7 +122,7 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
     post = a.models["adoption"].idata.posterior
     assert "moe|newlist" in post["frame_offset"].coords["frame_pair"].values.tolist()
     assert "reweighting" in (a.path / "report.md").read_text()
-    b, _ = api.update(parent, small_cfg, reweight=False)
+    b, _ = api.update(parent, reweight_cfg(small_cfg), reweight=False)
     man_b = json.loads((b.path / "manifest.json").read_text())
     assert man_b["refit"] == ["adoption"] and man_b["reweighted"] == []
     ma, mb = (pd.read_json(r.path / "milestones.json").set_index("id") for r in (a, b))
@@ -132,6 +137,6 @@ def test_update_reweights_and_agrees_with_a_refit(adoption_home, small_cfg):
     # the next update still reweights the same base fit (no compounding), now with both rows
     evidence.append(evidence.make_row("count", observed_date="2026-06-30", period_start="2026-04-01", technology="moe",
                                       k=10, n=20, series="newlist", source="test"))
-    c, _ = api.update(a.path, small_cfg)
+    c, _ = api.update(a.path, reweight_cfg(small_cfg))
     tc = json.loads((c.path / "manifest.json").read_text())["timings"]["adoption"]
     assert tc.get("method") == "reweighted" and tc["base_run"] == parent.name
