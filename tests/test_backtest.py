@@ -16,7 +16,7 @@ def _results():
                  ("m", "a", "persistence", 0, 0, 1, 1.0, 3.0), ("m", "a", "persistence", 0, 0, 0, 2.0, 5.0),
                  ("m", "b", "model", 1, 1, 1, 0.6, 0.0)]:
         model, series, method, c50, c80, c95, crps, ls = spec
-        rows.append({"origin": "2024-01-01", "model": model, "series": series, "method": method, "date": "2024-06-30",
+        rows.append({"origin": "2024-01-01", "model": model, "series": series, "method": method, "target": 0, "date": "2024-06-30",
                      "horizon_years": 0.5, "y": 1.0, "crps": crps, "log_score": ls, "pit": 0.5,
                      "cover50": float(c50), "cover80": float(c80), "cover95": float(c95)})
     return pd.DataFrame(rows)
@@ -26,14 +26,13 @@ def test_summarize_by_hand():
     s = bt.summarize(_results())
     row = s[(s["series"] == "a") & (s["method"] == "model")].iloc[0]
     assert row["n"] == 2 and row["cover50"] == pytest.approx(0.5) and row["cover80"] == pytest.approx(1.0)
-    assert row["crps"] == pytest.approx(0.3) and row["log_score"] == pytest.approx(1.5)
+    assert row["crps"] == pytest.approx(0.3) and row["log_score"] == pytest.approx(1.5) and row["pit_mean"] == pytest.approx(0.5)
     per = s[(s["series"] == "a") & (s["method"] == "persistence")].iloc[0]
     assert per["cover95"] == pytest.approx(0.5) and per["crps"] == pytest.approx(1.5)
-    pooled = s[s["model"] == "(pooled)"].set_index("method")
-    assert set(pooled["series"]) == {"(all)"}
-    assert pooled.loc["model", "n"] == 3 and pooled.loc["model", "crps"] == pytest.approx(0.4)
-    assert pooled.loc["model", "cover50"] == pytest.approx(2 / 3)
-    assert pooled.loc["persistence", "n"] == 2 and pooled.loc["persistence", "log_score"] == pytest.approx(4.0)
+    pooled = s[s["series"] == "(pooled)"].set_index("method")
+    assert set(pooled["model"]) == {"m"}
+    assert pooled.loc["model", "n"] == 3 and pooled.loc["model", "cover50"] == pytest.approx(2 / 3)
+    assert pooled["crps"].isna().all()  # CRPS in different units is not averaged
     assert len(s) == 3 + 2  # three per-series rows, two pooled
     assert bt.summarize(pd.DataFrame()).empty
 
@@ -52,22 +51,29 @@ def test_default_origins_six_monthly():
     assert bt.default_origins({"a": _Stub("2025-07-01")}) == ["2023-01-01", "2023-07-01", "2024-01-01", "2024-07-01", "2025-01-01"]
 
 
-def _check(res: pd.DataFrame, origin: str, model: str):
-    r = res[res["model"] == model]
+def _check(res: dict, origin: str, model: str):
+    r = res["scores"][res["scores"]["model"] == model]
     assert len(r), f"no backtest rows for {model}"
     assert (pd.to_datetime(r["date"]) >= pd.Timestamp(origin)).all()
     assert (r["horizon_years"] >= 0).all()
     for series, g in r.groupby("series"):
-        assert {"model", "persistence", "linear_trend"} <= set(g["method"]), series
-        # every method scores the same targets
-        assert g.groupby("method").size().nunique() == 1, series
+        assert set(g["method"]) == {"model", "persistence", "linear_trend"}, series
+        # paired: every method scores the identical targets
+        keys = {m: set(zip(x["date"], x["target"])) for m, x in g.groupby("method")}
+        assert keys["model"] == keys["persistence"] == keys["linear_trend"], series
     for c in ("cover50", "cover80", "cover95", "pit"):
         assert r[c].between(0, 1).all(), c
     assert np.isfinite(r["crps"]).all() and (r["crps"] >= 0).all()
+    assert np.isfinite(r["log_score"]).all()  # the baselines' spreads are never degenerate
     m = r[r["method"] == "model"]
     # nested central intervals: covered at 50% ⇒ covered at 80% ⇒ covered at 95%
     assert (m["cover50"] <= m["cover80"]).all() and (m["cover80"] <= m["cover95"]).all()
     assert set(m["diagnostics"]) <= {"pass", "FAIL"}
+    e = res["events"][res["events"]["model"] == model]
+    assert len(e) and set(e["outcome"]) <= {0, 1}
+    for c in ("p_model", "p_persistence", "p_linear_trend"):
+        assert e[c].between(0, 1).all(), c
+    assert set(e["horizon_years"]) <= {0.5, 1.0, 2.0} and set(e["step"]) <= {-1.0, 0.5, 1.0, 2.0}
 
 
 def test_backtest_one_origin_compute_trend_and_market():
@@ -76,10 +82,10 @@ def test_backtest_one_origin_compute_trend_and_market():
     res = bt.backtest_origin(origin, ["compute_trend", "market"], SMALL)
     _check(res, origin, "compute_trend")
     _check(res, origin, "market")
-    mk = res[(res["model"] == "market") & (res["method"] == "model")]
+    mk = res["scores"][(res["scores"]["model"] == "market")]
     assert (mk["y"] == np.round(mk["y"])).all()  # counts
-    s = bt.summarize(res)
-    assert {"(pooled)"} <= set(s["model"]) and {"model", "persistence", "linear_trend"} <= set(s["method"])
+    s = bt.summarize(res["scores"])
+    assert {"model", "persistence", "linear_trend"} <= set(s["method"])
 
 
 @pytest.mark.slow
@@ -87,7 +93,7 @@ def test_backtest_one_origin_adoption():
     origin = "2024-07-01"
     res = bt.backtest_origin(origin, ["adoption"], SMALL)
     _check(res, origin, "adoption")
-    m = res[res["method"] == "model"]
+    m = res["scores"][res["scores"]["method"] == "model"]
     assert m["series"].str.startswith("adoption_share:").all()
     assert m["y"].between(0, 1).all()
     assert {"adoption_share:moe:hf_open_llm_architectures", "adoption_share:long_context:hf_open_llm_architectures"} <= set(m["series"])

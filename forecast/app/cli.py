@@ -194,11 +194,27 @@ def cmd_history(a) -> int:
     return 0
 
 
+def _calibration_record(a) -> Path | None:
+    """The workspace's calibration record that `backtest` / `sbc` refresh (None with --no-record or outside a workspace)."""
+    from forecast.pipeline.calibration_record import store_dir
+    ws = workspace.current()
+    if a.no_record or not ws.writable:
+        if not a.no_record and not a.quiet:
+            print("outside a workspace: the calibration record is not updated (run `forecast init` to keep one)")
+        return None
+    return store_dir(ws.data)
+
+
+def _command_line(name: str) -> str:
+    return "forecast " + " ".join([name, *sys.argv[2:]]) if len(sys.argv) > 1 and sys.argv[1] == name else f"forecast {name}"
+
+
 def cmd_backtest(a) -> int:
     from forecast.calibration.backtest import run_backtest
     cfg = RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune, sampler=a.sampler)
     t0 = time.perf_counter()
-    path, summary = run_backtest(a.as_of, a.models, cfg, jobs=a.jobs, out_dir=a.out, progress=_progress(a.quiet))
+    path, summary = run_backtest(a.as_of, a.models, cfg, jobs=a.jobs, out_dir=a.out, progress=_progress(a.quiet),
+                                 record=_calibration_record(a), command=_command_line("backtest"))
     import pandas as pd
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
@@ -211,7 +227,8 @@ def cmd_sbc(a) -> int:
     cfg = RunConfig(seed=a.seed, chains=a.chains, draws=a.draws, tune=a.tune)
     t0 = time.perf_counter()
     for name in a.model:
-        path, summary = run_sbc(name, a.sims, cfg, jobs=a.jobs, out_dir=a.out, progress=_progress(a.quiet))
+        path, summary = run_sbc(name, a.sims, cfg, jobs=a.jobs, out_dir=a.out, progress=_progress(a.quiet),
+                                record=_calibration_record(a), command=_command_line("sbc"))
         print(f"{name}: {a.sims} simulations → {path}")
         print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print(f"\n{time.perf_counter() - t0:.0f}s")
@@ -313,6 +330,7 @@ def parser() -> argparse.ArgumentParser:
     bt.add_argument("--as-of", dest="as_of", action="append", default=None,
                     help="origin date (repeatable); default every six months from 2023-01-01")
     bt.add_argument("--jobs", default="1", help="origins fitted in parallel: N local processes, dask:N (local Dask cluster) or dask://HOST:PORT")
+    bt.add_argument("--no-record", action="store_true", help="do not refresh the workspace's calibration record (data/calibration)")
     bt.set_defaults(func=cmd_backtest)
     sb = sub.add_parser("sbc", help="simulation-based calibration of a model (prior → simulate → fit → rank)")
     sb.add_argument("model", nargs="+")
@@ -324,6 +342,7 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--tune", type=int, default=500)
     sb.add_argument("--out", type=Path, default=None)
     sb.add_argument("--quiet", action="store_true")
+    sb.add_argument("--no-record", action="store_true", help="do not refresh the workspace's calibration record (data/calibration)")
     sb.set_defaults(func=cmd_sbc)
     sv = sub.add_parser("serve", help="keep imports and compiled models in one background process that runs later "
                                       "commands (`forecast run`, `update`, …) on this machine")

@@ -64,9 +64,13 @@ def simulate_one(name: str, sim: int, cfg: RunConfig, thin_to: int) -> list[dict
 
 
 def run_sbc(name: str, sims: int, cfg: RunConfig | None = None, jobs: str | int = 1, thin_to: int = 99,
-            out_dir: Path | None = None, progress=None) -> tuple[Path, pd.DataFrame]:
-    """Run `sims` simulations for model `name`; write ranks, per-parameter uniformity tests and a histogram."""
+            out_dir: Path | None = None, progress=None, record: Path | None = None,
+            command: str = "forecast sbc") -> tuple[Path, pd.DataFrame]:
+    """Run `sims` simulations for model `name`; write ranks, per-parameter uniformity tests and a histogram (and,
+    when `record` is a folder, replace the model's entry in that calibration record)."""
+    from forecast.pipeline.calibration_record import fingerprints
     cfg = cfg or RunConfig(chains=2, draws=500, tune=500)
+    files = {name: fingerprints(name)}
     say = progress or (lambda m: None)
     t0 = time.perf_counter()
     spec = parse_jobs(jobs)
@@ -85,9 +89,13 @@ def run_sbc(name: str, sims: int, cfg: RunConfig | None = None, jobs: str | int 
         from forecast.report.figures.calibration import rank_histograms  # matplotlib only when drawn
         from forecast.report.figures.common import save
         save(rank_histograms(ranks), tmp / "ranks")
-        atomic_write_json(tmp / "manifest.json", {"model": name, "sims": sims, "jobs": spec.describe(), "thin_to": thin_to,
-                                                  "config": cfg.to_dict(), "wall_s": round(time.perf_counter() - t0, 1)})
+        run = {"id": sid, "model": name, "sims": sims, "jobs": spec.describe(), "thin_to": thin_to, "seed": cfg.seed,
+               "config": cfg.to_dict(), "command": command, "wall_s": round(time.perf_counter() - t0, 1)}
+        atomic_write_json(tmp / "manifest.json", run)
     point_symlink(out_dir / f"{name}-latest", sid)
+    if record is not None:
+        from forecast.calibration.record import record_sbc
+        record_sbc(record, name, ranks, summary, dict(run, files=files))
     return out_dir / sid, summary
 
 

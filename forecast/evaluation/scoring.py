@@ -75,34 +75,40 @@ def score_table(draws, y, discrete: bool = False, rng=None) -> dict[str, np.ndar
     return res
 
 
-# ---------------------------------------------------------------- naive baselines (draw-based, same scoring)
+# ---------------------------------------------------------------- skill scores (unit-free, so they pool)
 
-def persistence_draws(history_t, history_y, target_t, n_draws: int, rng: np.random.Generator,
-                      window: float = 1.0) -> np.ndarray:
-    """No-change forecast: the mean of the last `window` years of history carried forward.
-
-    Spread: the scatter within that window, growing like a random walk, s·√(1 + h) for h years ahead
-    (irregularly spaced series such as model releases have no natural step to difference)."""
-    t, y = np.asarray(history_t, float), np.asarray(history_y, float)
-    recent = y[t >= t.max() - window]
-    if recent.size < 2:
-        recent = y[np.argsort(t)[-3:]]
-    centre = recent.mean()
-    scale = recent.std(ddof=1) if recent.size > 1 and recent.std(ddof=1) > 0 else max(abs(centre) * 0.05, 1e-3)
-    h = np.maximum(np.asarray(target_t, float) - t.max(), 0.0)
-    return centre + scale * np.sqrt(1.0 + h)[None, :] * rng.standard_normal((n_draws, h.size))
+def skill_score(crps_model, crps_baseline) -> float:
+    """1 − mean CRPS of the model / mean CRPS of the baseline on the same targets (> 0: the model is better)."""
+    m, b = float(np.mean(crps_model)), float(np.mean(crps_baseline))
+    return 1.0 - m / b if b > 0 else float("nan")
 
 
-def linear_trend_draws(history_t, history_y, target_t, n_draws: int, rng: np.random.Generator) -> np.ndarray:
-    """OLS line with its Student-t prediction interval (parameter + residual uncertainty)."""
-    t, y = np.asarray(history_t, float), np.asarray(history_y, float)
-    tt = np.asarray(target_t, float)
-    n = t.size
-    X = np.column_stack([np.ones(n), t - t.mean()])
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ beta
-    dof = max(n - 2, 1)
-    s2 = resid @ resid / dof
-    xt = np.column_stack([np.ones(tt.size), tt - t.mean()])
-    se = np.sqrt(s2 * (1 + np.einsum("ij,jk,ik->i", xt, np.linalg.pinv(X.T @ X), xt)))
-    return (xt @ beta)[None, :] + se[None, :] * rng.standard_t(dof, size=(n_draws, tt.size))
+def paired_bootstrap(crps_model, crps_baseline, blocks=None, n_boot: int = 2000, level: float = 0.9,
+                     rng: np.random.Generator | None = None) -> tuple[float, float]:
+    """Interval of the skill score from resampling the paired targets (whole blocks, e.g. origins, when given:
+    targets seen from one origin share that origin's fit and are not independent)."""
+    m, b = np.asarray(crps_model, float), np.asarray(crps_baseline, float)
+    rng = rng or np.random.default_rng(0)
+    keys = np.asarray(blocks) if blocks is not None else np.arange(m.size)
+    uniq, inv = np.unique(keys, return_inverse=True)
+    if uniq.size < 2:
+        return float("nan"), float("nan")
+    sm = np.bincount(inv, weights=m, minlength=uniq.size)
+    sb = np.bincount(inv, weights=b, minlength=uniq.size)
+    pick = rng.integers(0, uniq.size, size=(n_boot, uniq.size))
+    num, den = sm[pick].sum(axis=1), sb[pick].sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sk = 1.0 - num / den
+    sk = sk[np.isfinite(sk)]
+    if sk.size == 0:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(sk, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def pooled_skill(mean_crps_model, mean_crps_baseline) -> float:
+    """Skill pooled over series of different units: 1 − the geometric mean of the per-series CRPS ratios
+    (raw CRPS is never averaged across units)."""
+    m, b = np.asarray(mean_crps_model, float), np.asarray(mean_crps_baseline, float)
+    ok = (m > 0) & (b > 0)
+    return 1.0 - float(np.exp(np.mean(np.log(m[ok] / b[ok])))) if ok.any() else float("nan")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from forecast.core.config import code_fingerprint
 from forecast.core.io import atomic_write_json, atomic_write_text
+from forecast.report.calibration_view import calibration_context, calibration_json
 from forecast.report.claim_text import enrich
 from forecast.report.claims import LIKELY, UNLIKELY, VERDICTS, blank, claim_rows, pct, summary_sentences
 from forecast.report.detail import claim_figures
@@ -159,7 +160,7 @@ def render_all(run, out: Path, *, svg: bool = False) -> dict:
     gantt, cached_sections = _model_sections(run, out, figdir, svg)
     sections = [dict(sec, diag=run.manifest["diagnostics"][sec["name"]]) for sec in cached_sections]
     changed = _what_changed(out)
-    calibration = _calibration(out)
+    calibration = calibration_context(figdir)
     history_fig = _history_figure(run, out, figdir)
     claims = claim_rows(run)
     figures, pyramid = claim_figures(run, claims, out, {n: ",".join(_section_posteriors(run, n)) for n in run.models})
@@ -176,7 +177,8 @@ def render_all(run, out: Path, *, svg: bool = False) -> dict:
     atomic_write_text(out / "report.md", _ENV.get_template("report.md.j2").render(**ctx))
     ctx_html = dict(ctx, embed=lambda rel: "data:image/png;base64," + base64.b64encode((out / rel).read_bytes()).decode())
     atomic_write_text(out / "report.html", _ENV.get_template("report.html.j2").render(**ctx_html))
-    atomic_write_json(out / "report.json", report_json(run, {sec["name"]: sec["summary"] for sec in sections}, claims, techs))
+    atomic_write_json(out / "report.json", report_json(run, {sec["name"]: sec["summary"] for sec in sections}, claims, techs,
+                                                          calibration_json(calibration)))
     return ctx
 
 
@@ -192,7 +194,8 @@ def _filters(claims: list[dict]) -> list[dict]:
             {"key": "year", "label": "Year", "values": values("target_year")}]
 
 
-def report_json(run, summaries: dict | None = None, claims: list[dict] | None = None, techs: list[dict] | None = None) -> dict:
+def report_json(run, summaries: dict | None = None, claims: list[dict] | None = None, techs: list[dict] | None = None,
+                calibration: dict | None = None) -> dict:
     """Machine-readable report: every milestone with its probabilities, model, diagnostics status, data label and
     verdict (the claim check's words), and the pyramid's technologies with the data behind each."""
     claims = claim_rows(run) if claims is None else claims
@@ -206,6 +209,7 @@ def report_json(run, summaries: dict | None = None, claims: list[dict] | None = 
                         for n, d in run.manifest["diagnostics"].items()},
         "milestones": milestones,
         "technologies": technology_records(run) if techs is None else techs,
+        "calibration": calibration,
         "summaries": {n: [{k: v for k, v in r.items() if k != "values"} | {"median_value": r["values"][0], "q05_value": r["values"][1], "q95_value": r["values"][2]}
                           for r in rows] for n, rows in (summaries or {n: m.summary() for n, m in run.models.items()}).items()},
     }
@@ -241,18 +245,6 @@ def _what_changed(out: Path) -> dict | None:
     d = pd.read_csv(p)
     d = d[d["delta"].notna() | d["p_by_target_before"].notna() | d["p_by_target_after"].notna()]
     return {"rows": diff_rows(d.head(25))}
-
-
-def _calibration(out: Path) -> dict | None:
-    """Latest backtest summary (reports/backtests/latest) if one exists beside the runs."""
-    p = out.parent / "backtests" / "latest" / "summary.csv"
-    s = pd.read_csv(p) if p.exists() else None
-    if s is None or s.empty:
-        return None
-    rows = [{k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.items()} for r in s.to_dict("records")]
-    man = out.parent / "backtests" / "latest" / "manifest.json"
-    meta = json.loads(man.read_text()) if man.exists() else {}
-    return {"rows": rows, "origins": meta.get("origins", []), "id": meta.get("id", "")}
 
 
 def _history_figure(run, out: Path, figdir: Path) -> dict | None:

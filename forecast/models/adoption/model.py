@@ -55,6 +55,7 @@ class Adoption(AdoptionReweighting, AdoptionBacktest, ForecastModel):
     typical_sample_s = 10.0
     title = "Technology adoption curves"
     tables = ("adoption_observations",)
+    prior_files = ("technologies.yaml",)
 
     @property
     def min_target_accept(self) -> float:

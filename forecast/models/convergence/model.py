@@ -38,6 +38,7 @@ class Convergence(ForecastModel):
     name = "convergence"
     title = "Convergence degree and level"
     tables = ("adoption_observations", "variant_counts")
+    prior_files = ("technologies.yaml", "levels.yaml")
     optional_frames = ("judgements",)  # judgement evidence, when any
     requires = ("adoption",)
     upstream_in_posterior = False  # S, K, M are sampled alone; adoption's paths are paired with them afterwards

@@ -30,3 +30,38 @@ def rank_histograms(ranks: pd.DataFrame, bins: int = 10, axes=None):
         ax.set_axis_off()
     fig.suptitle(f"SBC rank histograms ({ranks['sim'].nunique()} simulations)", fontsize=10)
     return fig
+
+
+METHOD_STYLE = {"model": ("#4c72b0", "o", "model"), "persistence": ("#dd8452", "s", "persistence"),
+                "linear_trend": ("#55a868", "^", "linear trend"), "climatology": ("0.45", "D", "climatology")}
+
+
+def reliability_diagram(table: pd.DataFrame, methods=("model", "persistence", "climatology"), ax=None):
+    """Binned forecast probability vs observed frequency of the backtest's crossing events, with 90% binomial
+    intervals; marker area grows with the number of events in the bin, and the count is written beside the model's."""
+    from forecast.report.figures.common import new_axes
+    fig, ax = new_axes(ax, figsize=(5.6, 5.0))
+    ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfect calibration")
+    offsets = dict(zip(methods, np.linspace(-0.012, 0.012, len(methods))))
+    for m in methods:
+        g = table[table["method"] == m]
+        if g.empty:
+            continue
+        color, marker, label = METHOD_STYLE.get(m, ("0.3", "o", m))
+        x = g["p_mean"].to_numpy() + offsets[m]
+        ax.errorbar(x, g["freq"], yerr=[g["freq"] - g["freq_lo"], g["freq_hi"] - g["freq"]], fmt="none",
+                    ecolor=color, alpha=0.6, lw=1)
+        ax.scatter(x, g["freq"], s=12 + 4 * np.sqrt(g["n"]), color=color, marker=marker, label=label, zorder=3,
+                   edgecolor="white", linewidth=0.5)
+        if m == "model":
+            for xi, yi, n in zip(x, g["freq"], g["n"]):
+                ax.annotate(f"{n}", (xi, yi), textcoords="offset points", xytext=(6, -10), fontsize=7, color=color)
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("forecast probability (bin mean)")
+    ax.set_ylabel("observed frequency")
+    ax.set_title(f"Reliability of crossing-event probabilities ({int(table[table['method'] == methods[0]]['n'].sum())} events)",
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    ax.grid(alpha=0.3)
+    return fig

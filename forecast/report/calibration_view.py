@@ -1,0 +1,128 @@
+"""The report's calibration section, read from the calibration record (forecast/pipeline/calibration_record.py).
+
+Per model and series: coverage of the 50/80/95% intervals, PIT, CRPS beside both baselines and the skill scores with
+their bootstrap intervals; every series where the model does not beat a baseline is listed with a reason read off
+its own scores (bias, over- or under-confidence, or a closer baseline point forecast). Then the crossing-event
+scores and the reliability diagram, the SBC verdicts, and for each model whether its record is stale (which data,
+prior or code files changed since it was computed).
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.core.io import atomic_write_text
+from forecast.pipeline import calibration_record as rec
+
+BASELINE_WORDS = {"persistence": "persistence", "linear_trend": "linear trend"}
+
+
+def _f(v, fmt="{:.2f}") -> str:
+    return "—" if v is None or pd.isna(v) else fmt.format(v)
+
+
+def loss_reason(row: pd.Series | None, skill_lo: float, skill_hi: float) -> str:
+    """Why the model does not beat a baseline on a series, from the model's own scores there."""
+    if pd.notna(skill_lo) and skill_lo < 0 < skill_hi:
+        return "not distinguishable from the baseline (the skill's 90% interval spans 0)"
+    if row is None:
+        return "no model scores"
+    if row["pit_mean"] < 0.35:
+        return f"over-predicts: outcomes fall low in the predictive (mean PIT {row['pit_mean']:.2f})"
+    if row["pit_mean"] > 0.65:
+        return f"under-predicts: outcomes fall high in the predictive (mean PIT {row['pit_mean']:.2f})"
+    if row["cover80"] < 0.7:
+        return f"over-confident: 80% intervals hold {row['cover80']:.0%} of outcomes"
+    if row["cover80"] > 0.9:
+        return f"too wide: 80% intervals hold {row['cover80']:.0%} of outcomes"
+    return "calibrated, but the baseline's point forecast was closer"
+
+
+def _series_rows(summary: pd.DataFrame, skill: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+    rows, losses = [], []
+    model_rows = summary[summary["method"] == "model"]
+    crps = summary.pivot_table(index=["model", "series"], columns="method", values="crps", aggfunc="first")
+    overall = skill[skill["band"] == "all"].set_index(["model", "series", "baseline"])
+    for _, r in model_rows.iterrows():
+        key = (r["model"], r["series"])
+        rec_ = {"model": r["model"], "series": r["series"], "n": int(r["n"]), "cover50": _f(r["cover50"]),
+                "cover80": _f(r["cover80"]), "cover95": _f(r["cover95"]), "pit_p": _f(r["pit_p"], "{:.3f}"),
+                "crps": {m: _f(crps.loc[key, m], "{:.3g}") if key in crps.index and m in crps.columns else "—"
+                         for m in ("model", "persistence", "linear_trend")}, "skill": {}, "beats": True}
+        for base, word in BASELINE_WORDS.items():
+            k = (*key, base)
+            if k not in overall.index:
+                continue
+            s = overall.loc[k]
+            rec_["skill"][base] = f"{s['skill']:+.2f} [{_f(s['skill_lo'], '{:+.2f}')}, {_f(s['skill_hi'], '{:+.2f}')}]"
+            rec_["beats"] = rec_["beats"] and bool(s["skill"] > 0)
+            if not s["skill"] > 0 and r["series"] != "(pooled)":
+                losses.append({"model": r["model"], "series": r["series"], "baseline": word, "skill": f"{s['skill']:+.2f}",
+                               "reason": loss_reason(r, s["skill_lo"], s["skill_hi"])})
+        rows.append(rec_)
+    return rows, losses
+
+
+def _reliability_figure(table: pd.DataFrame, figdir: Path) -> dict | None:
+    if table.empty:
+        return None
+    key = hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
+    stamp, png = figdir / "reliability.key", figdir / "reliability.png"
+    if not (stamp.exists() and stamp.read_text() == key and png.exists()):
+        from forecast.report.figures.calibration import reliability_diagram
+        from forecast.report.figures.common import save
+        save(reliability_diagram(table), figdir / "reliability", svg=False)
+        atomic_write_text(stamp, key)
+    return {"png": "figures/reliability.png",
+            "alt": "Reliability diagram: binned forecast probability of the backtest's crossing events against how often they happened."}
+
+
+def _stale_words(changed: list[str]) -> str:
+    if not changed:
+        return ""
+    shown = ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+    return f"stale: changed since — {shown}"
+
+
+def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: Path | None = None) -> dict | None:
+    """Everything the calibration section shows, or None when no record exists."""
+    d = rec.read_dir(data_dir)
+    if d is None:
+        return None
+    man = rec.read_manifest(d)
+    summary, skill = rec.read_table(d, "backtest_summary"), rec.read_table(d, "backtest_skill")
+    rows, losses = _series_rows(summary, skill) if len(summary) else ([], [])
+    stale_bt, stale_sbc = rec.staleness("backtest", data_dir, priors_dir, d), rec.staleness("sbc", data_dir, priors_dir, d)
+    models = []
+    for m in sorted(set(man.get("backtest", {})) | set(man.get("sbc", {}))):
+        bt, sb = man.get("backtest", {}).get(m), man.get("sbc", {}).get(m)
+        models.append({"model": m, "backtest": bt and {"id": bt["id"], "recorded": bt["recorded"], "origins": bt.get("origins", []),
+                                                       "wall_s": bt.get("wall_s"), "stale": _stale_words(stale_bt.get(m, []))},
+                       "sbc": sb and {"id": sb["id"], "recorded": sb["recorded"], "sims": sb.get("sims"), "wall_s": sb.get("wall_s"),
+                                      "stale": _stale_words(stale_sbc.get(m, []))}})
+    ev = rec.read_table(d, "backtest_event_scores")
+    sbc = rec.read_table(d, "sbc_summary")
+    pooled = skill[(skill["series"] == "(pooled)")] if len(skill) else skill
+    return {
+        "source": str(d), "models": models, "rows": rows, "losses": losses,
+        "pooled": [{"model": r["model"], "baseline": BASELINE_WORDS.get(r["baseline"], r["baseline"]), "band": r["band"],
+                    "n": int(r["n"]), "skill": f"{r['skill']:+.2f}", "interval": f"[{_f(r['skill_lo'], '{:+.2f}')}, {_f(r['skill_hi'], '{:+.2f}')}]"}
+                   for _, r in pooled.iterrows()],
+        "events": [{"method": r["method"], "horizon": r["horizon"], "events": int(r["events"]), "base_rate": _f(r["base_rate"]),
+                    "brier": _f(r["brier"], "{:.3f}"), "log_score": _f(r["log_score"], "{:.3f}"),
+                    "bss": _f(r["brier_skill_vs_climatology"], "{:+.2f}")} for _, r in ev.iterrows()],
+        "reliability": _reliability_figure(rec.read_table(d, "backtest_reliability"), Path(figdir)),
+        "sbc": [{"model": r["model"], "parameter": r["parameter"], "sims": int(r["sims"]), "p_value": _f(r["p_value"], "{:.3f}"),
+                 "uniform": "yes" if r["uniform"] in (True, "True") else ("no" if r["uniform"] in (False, "False") else "—")}
+                for _, r in sbc.iterrows()],
+        "any_stale": any(stale_bt.values()) or any(stale_sbc.values()),
+    }
+
+
+def calibration_json(ctx: dict | None) -> dict | None:
+    """The calibration section for report.json (figures left out)."""
+    if ctx is None:
+        return None
+    return {k: v for k, v in ctx.items() if k not in ("reliability",)}
