@@ -12,8 +12,10 @@ from forecast.report.calibration_view import calibration_context, loss_reason
 
 
 @pytest.fixture()
-def dirs(tmp_path):
+def dirs(tmp_path, monkeypatch):
     data, priors = defaults_dirs()
+    # a workspace with no record of its own and no shipped record to start from
+    monkeypatch.setattr(rec, "defaults_dirs", lambda: (tmp_path / "no-defaults", tmp_path / "no-defaults"))
     (tmp_path / "data").mkdir()
     for f in data.glob("*.csv"):
         shutil.copyfile(f, tmp_path / "data" / f.name)

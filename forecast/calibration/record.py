@@ -38,10 +38,12 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame, models) -> pd.DataFrame:
 
 @contextlib.contextmanager
 def _staged(store: Path):
-    """A copy of the current record to edit; renamed over it on success, discarded on failure."""
+    """A copy of the current record to edit; renamed over it on success, discarded on failure. A workspace without a
+    record of its own starts from the one shipped with the package, so the models it does not rerun keep theirs."""
+    src = store if store.is_dir() else rec.read_dir(store.parent)
     with atomic_directory(store) as tmp:
-        if store.is_dir():
-            for f in store.iterdir():
+        if src is not None and src.is_dir():
+            for f in src.iterdir():
                 if f.is_file():
                     shutil.copy2(f, tmp / f.name)
         yield tmp
