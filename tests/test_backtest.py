@@ -76,12 +76,14 @@ def _check(res: dict, origin: str, model: str):
     assert set(e["horizon_years"]) <= {0.5, 1.0, 2.0} and set(e["step"]) <= {-1.0, 0.5, 1.0, 2.0}
 
 
-def test_backtest_one_origin_compute_trend_and_market():
+def test_backtest_one_origin_compute_trend_market_hardware():
     # 2024-01-01: later than most of each series, early enough that market has quarters outside the lag window
     origin = "2024-01-01"
-    res = bt.backtest_origin(origin, ["compute_trend", "market"], SMALL)
-    _check(res, origin, "compute_trend")
-    _check(res, origin, "market")
+    res = bt.backtest_origin(origin, ["compute_trend", "market", "hardware"], SMALL)
+    for name in ("compute_trend", "market", "hardware"):
+        _check(res, origin, name)
+    hw = res["scores"][res["scores"]["model"] == "hardware"]
+    assert {"log10_flops_fp32", "log10_flops_tensor16"} <= set(hw["series"])
     mk = res["scores"][(res["scores"]["model"] == "market")]
     assert (mk["y"] == np.round(mk["y"])).all()  # counts
     s = bt.summarize(res["scores"])

@@ -153,6 +153,48 @@ class Hardware(ForecastModel):
             mu = self.draws("level")[:, k, None] + self.draws("growth_log10")[:, k, None] * t[None, :]
         return np.quantile(mu, qs, axis=0)
 
+    # ---- backtesting: later accelerators' log10 peak FLOP/s per precision and log10 FLOP/s per dollar
+    def _rows(self, since=None, until=None) -> pd.DataFrame:
+        x = self.inputs
+        perf, pr = x["perf"], x["priced"]
+        parts = [pd.DataFrame({"series": "log10_flops_" + perf["group"].map(dict(enumerate(GROUPS))), "date": perf["release_date"],
+                               "y": perf["y"], "group": perf["group"], "is16": 0.0}),
+                 pd.DataFrame({"series": "log10_flops_per_dollar", "date": pr["release_date"], "y": pr["y"], "group": -1,
+                               "is16": (pr["precision"] == "tensor16").astype(float)})]
+        rows = pd.concat(parts, ignore_index=True)
+        rows["date"] = pd.to_datetime(rows["date"])
+        if since is not None:
+            rows = rows[(rows["date"] >= since) & (rows["date"] < until)]
+        return rows.assign(t=decimal_year(rows["date"]), discrete=False).reset_index(drop=True)
+
+    def backtest_targets(self, full, horizon_years):
+        as_of = pd.Timestamp(self.cfg.as_of)
+        return full._rows(as_of, as_of + pd.DateOffset(days=int(365.25 * horizon_years)))
+
+    def backtest_history(self):
+        return self._rows()[["series", "t", "y"]]
+
+    def predictive(self, targets, rng, n_draws=1000):
+        """Joint draws: one posterior draw per row, a Student-t scatter per chip (its precision's or the priced fit's)."""
+        S = self.draws("nu").shape[0]
+        idx = rng.choice(S, size=n_draws, replace=S < n_draws)
+        t = targets["t"].to_numpy(float) - float(self.priors.settings["t_ref"])
+        grp = targets["group"].to_numpy(int)
+        perf = grp >= 0
+        out = np.empty((n_draws, len(t)))
+        if perf.any():
+            k = grp[perf]
+            mu = self.draws("level")[idx][:, k] + self.draws("growth_log10")[idx][:, k] * t[None, perf]
+            sig, nu = self.draws("sigma")[idx][:, k], self.draws("nu")[idx, None]
+            out[:, perf] = mu + sig * rng.standard_t(np.broadcast_to(nu, mu.shape))
+        if (~perf).any():
+            is16 = targets["is16"].to_numpy(float)[~perf]
+            mu = (self.draws("ppd_level")[idx, None] + self.draws("ppd_tensor_offset")[idx, None] * is16[None, :]
+                  + self.draws("ppd_growth_log10")[idx, None] * t[None, ~perf])
+            nu = np.broadcast_to(self.draws("ppd_nu")[idx, None], mu.shape)
+            out[:, ~perf] = mu + self.draws("ppd_sigma")[idx, None] * rng.standard_t(nu)
+        return out
+
     # ---- reporting
     def summary(self):
         s = self.priors.settings
