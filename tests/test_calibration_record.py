@@ -75,7 +75,7 @@ def test_record_merge_context_and_stale_marker(dirs, tmp_path):
     assert st["compute_trend"] == ["priors/compute_trend.yaml"] and st["hardware"] == []
     ctx = calibration_context(tmp_path / "figs", data, priors)
     assert ctx["any_stale"]
-    words = {m["model"]: m["backtest"]["stale"] for m in ctx["models"]}
+    words = {m["model"]: m["backtest"]["stale"] for m in ctx["models"] if m["backtest"]}
     assert "priors/compute_trend.yaml" in words["compute_trend"] and words["hardware"] == ""
 
 

@@ -29,6 +29,7 @@ class ForecastModel(abc.ABC):
     requires: ClassVar[tuple[str, ...]] = ()  # models whose posterior this one reads (fitted first)
     optional_frames: ClassVar[tuple[str, ...]] = ()  # frames taken when present (e.g. judgement evidence)
     prior_files: ClassVar[tuple[str, ...]] = ()  # shared prior files read besides priors/<name>.yaml
+    backtest_note: ClassVar[str] = ""  # why a model without `predictive` has no rolling-origin backtest
     # False when the `requires` models enter only derived quantities (this model's posterior is sampled without
     # them): an update that changes only their posteriors keeps this one's and recomputes what derives from it
     upstream_in_posterior: ClassVar[bool] = True

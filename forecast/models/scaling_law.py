@@ -17,6 +17,8 @@ class ScalingLaw(ForecastModel):
 
     name = "scaling_law"
     title = "Scaling law (Chinchilla L(N, D))"
+    backtest_note = ("a cross-sectional fit of loss against parameters and tokens from one study's training runs: "
+                     "there is no dated series to hold out, so simulation-based calibration checks its inference")
     tables = ("scaling_runs",)
     # log_E, a0 and b0 trade off inside the logsumexp, so log_E mixes slowly: at the run's draws per chain its split
     # R-hat lies close to the 1.01 gate, where the CPU's compiled code can tip it over; twice the draws keep it

@@ -95,10 +95,11 @@ def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: 
     summary, skill = rec.read_table(d, "backtest_summary"), rec.read_table(d, "backtest_skill")
     rows, losses = _series_rows(summary, skill) if len(summary) else ([], [])
     stale_bt, stale_sbc = rec.staleness("backtest", data_dir, priors_dir, d), rec.staleness("sbc", data_dir, priors_dir, d)
+    from forecast.models.registry import REGISTRY
     models = []
-    for m in sorted(set(man.get("backtest", {})) | set(man.get("sbc", {}))):
+    for m in [*REGISTRY, *sorted((set(man.get("backtest", {})) | set(man.get("sbc", {}))) - set(REGISTRY))]:
         bt, sb = man.get("backtest", {}).get(m), man.get("sbc", {}).get(m)
-        models.append({"model": m, "backtest": bt and {"id": bt["id"], "recorded": bt["recorded"], "origins": bt.get("origins", []),
+        models.append({"model": m, "note": getattr(REGISTRY.get(m), "backtest_note", ""), "backtest": bt and {"id": bt["id"], "recorded": bt["recorded"], "origins": bt.get("origins", []),
                                                        "wall_s": bt.get("wall_s"), "stale": _stale_words(stale_bt.get(m, []))},
                        "sbc": sb and {"id": sb["id"], "recorded": sb["recorded"], "sims": sb.get("sims"), "wall_s": sb.get("wall_s"),
                                       "stale": _stale_words(stale_sbc.get(m, []))}})

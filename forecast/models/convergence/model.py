@@ -37,6 +37,8 @@ class Convergence(ForecastModel):
 
     name = "convergence"
     title = "Convergence degree and level"
+    backtest_note = ("derived draw by draw from adoption's paths (backtested under adoption) and the variant-count "
+                     "measurements of standardization and controversy")
     tables = ("adoption_observations", "variant_counts")
     prior_files = ("technologies.yaml", "levels.yaml")
     optional_frames = ("judgements",)  # judgement evidence, when any
