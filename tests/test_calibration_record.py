@@ -44,7 +44,7 @@ def _events(model: str):
 
 def _run(model: str, data, priors):
     return {"id": f"bt-{model}", "origins": ["2023-01-01", "2023-07-01", "2024-01-01"], "models": [model], "seed": 1,
-            "wall_s": 1.0, "command": "forecast backtest", "files": {model: rec.fingerprints(model, data, priors)}}
+            "wall_s": 1.0, "command": "forecast backtest", "files": {model: rec.fingerprints(model, "backtest", data, priors)}}
 
 
 def test_record_merge_context_and_stale_marker(dirs, tmp_path):

@@ -35,6 +35,16 @@ def test_error_model_floor_and_short_history():
     assert np.isfinite(ev.log_score(d, [3.0, 4.0])).all()
 
 
+def test_share_baselines_add_binomial_noise_and_stay_in_bounds():
+    # a share stuck at 1.0 has no scatter of its own; measured on n = 50 models it still varies by sampling
+    t, y = np.arange(0, 3, 0.25), np.ones(12)
+    d = bl.baseline_draws("persistence", t, y, [3.25, 3.5], 20000, np.random.default_rng(2), sample_size=[50, 50])
+    assert d.min() >= 0.0 and d.max() <= 1.0
+    p = 1 - 1 / 52
+    assert d[:, 0].std() == pytest.approx(np.sqrt(p * (1 - p) / 50) * np.sqrt(1 - 0.5), rel=0.35)  # half the mass clipped at 1
+    assert np.isfinite(ev.log_score(d, [0.96, 0.98])).all() and ev.log_score(d, [0.96, 0.98]).max() < 10
+
+
 def test_baseline_paths_are_joint_random_walks():
     # with no scatter, the walk makes later targets correlate with earlier ones: corr(x1, x2) = sqrt(h1/h2)
     rng = np.random.default_rng(3)

@@ -78,8 +78,10 @@ def score_series(origin: str, model_name: str, targets: pd.DataFrame, model_draw
     floor = 0.5 if disc else 0.0  # a count's spread is at least half a unit
     ht, hy = history["t"].to_numpy(float), history["y"].to_numpy(float)
     paths = {"model": model_draws}
+    # shares measured as k of n (adoption) carry binomial noise the baselines add (forecast/evaluation/baselines.py)
+    n = targets["n"].to_numpy(float) if "n" in targets and targets["n"].notna().all() else None
     for method in BASELINES:
-        bd = baseline_draws(method, ht, hy, targets["t"].to_numpy(float), model_draws.shape[0], rng, floor)
+        bd = baseline_draws(method, ht, hy, targets["t"].to_numpy(float), model_draws.shape[0], rng, floor, n)
         paths[method] = np.maximum(np.round(bd), 0.0) if disc else bd
     rows = [r for method, d in paths.items()
             for r in _score_rows(origin, model_name, method, targets, d, disc, t_origin, rng)]
@@ -143,7 +145,7 @@ def run_backtest(origins: list[str] | None = None, models: list[str] | None = No
     cfg = cfg or RunConfig()
     say = progress or (lambda m: None)
     names = [n for n in (models or REGISTRY) if REGISTRY[n].predictive is not ForecastModel.predictive]
-    files = {n: fingerprints(n) for n in names}  # the inputs as they are when the fits start
+    files = {n: fingerprints(n, "backtest") for n in names}  # the inputs as they are when the fits start
     origins = origins or default_origins(build_models(names, cfg))
     t0 = time.perf_counter()
     spec = parse_jobs(jobs)

@@ -70,7 +70,7 @@ def run_sbc(name: str, sims: int, cfg: RunConfig | None = None, jobs: str | int 
     when `record` is a folder, replace the model's entry in that calibration record)."""
     from forecast.pipeline.calibration_record import fingerprints
     cfg = cfg or RunConfig(chains=2, draws=500, tune=500)
-    files = {name: fingerprints(name)}
+    files = {name: fingerprints(name, "sbc")}
     say = progress or (lambda m: None)
     t0 = time.perf_counter()
     spec = parse_jobs(jobs)

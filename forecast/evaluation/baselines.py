@@ -102,8 +102,12 @@ def fit_error_model(t, y, rule, floor: float = 0.0, max_lead: float = 2.0, bins:
 
 
 def baseline_draws(method: str, history_t, history_y, target_t, n_draws: int, rng: np.random.Generator,
-                   floor: float = 0.0) -> np.ndarray:
-    """(n_draws, n_targets) joint predictive paths of baseline `method` ("persistence" or "linear_trend")."""
+                   floor: float = 0.0, sample_size=None) -> np.ndarray:
+    """(n_draws, n_targets) joint predictive paths of baseline `method` ("persistence" or "linear_trend").
+
+    `sample_size`: for shares measured as k of n, each target's n. Such a target carries binomial sampling noise
+    that a history of shares stuck at 0 or 1 cannot show, so the baseline adds it — variance p(1 − p)/n around
+    its own forecast p, kept at least 1/(n + 2) from the bounds — and its draws stay in [0, 1]."""
     rule = POINT_RULES[method]
     t, y = np.asarray(history_t, float), np.asarray(history_y, float)
     tt = np.asarray(target_t, float)
@@ -115,7 +119,12 @@ def baseline_draws(method: str, history_t, history_y, target_t, n_draws: int, rn
     walk = np.empty((n_draws, h.size))
     walk[:, order] = np.cumsum(rng.standard_normal((n_draws, h.size)) * np.sqrt(em.b * steps)[None, :], axis=1)
     scatter = np.sqrt(em.a) * rng.standard_normal((n_draws, h.size))
-    return centre[None, :] + scatter + walk
+    if sample_size is None:
+        return centre[None, :] + scatter + walk
+    n = np.asarray(sample_size, float)
+    p = np.clip(centre, 1.0 / (n + 2), 1.0 - 1.0 / (n + 2))
+    noise = np.sqrt(p * (1 - p) / n)[None, :] * rng.standard_normal((n_draws, h.size))
+    return np.clip(centre[None, :] + scatter + walk + noise, 0.0, 1.0)
 
 
 def event_scale(history_t, history_y, floor: float = 0.0) -> float:

@@ -21,9 +21,10 @@ from forecast.core.workspace import defaults_dirs
 FOLDER = "calibration"
 MANIFEST = "manifest.json"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# code every model's scores depend on besides its own module: sampling, diagnostics, scoring and the protocol
-SHARED_CODE = ("models/base.py", "inference", "evaluation/scoring.py", "evaluation/baselines.py", "evaluation/events.py",
-               "calibration/backtest.py", "calibration/backtest_tables.py", "calibration/sbc.py")
+# code a model's results depend on besides its own module: sampling and diagnostics, then what each kind adds
+SHARED_CODE = {"backtest": ("models/base.py", "inference", "evaluation/scoring.py", "evaluation/baselines.py",
+                            "evaluation/events.py", "calibration/backtest.py", "calibration/backtest_tables.py"),
+               "sbc": ("models/base.py", "inference", "calibration/sbc.py")}
 
 
 def store_dir(data_dir: Path | None = None) -> Path:
@@ -44,12 +45,12 @@ def _py_files(rel: str) -> list[Path]:
     return sorted(p.rglob("*.py")) if p.is_dir() else [p]
 
 
-def code_files(model: str) -> list[Path]:
-    """The source files a model's calibration depends on."""
+def code_files(model: str, kind: str) -> list[Path]:
+    """The source files a model's `kind` ("backtest" or "sbc") results depend on."""
     from forecast.models.registry import REGISTRY
     src = Path(inspect.getsourcefile(REGISTRY[model])).resolve()
     own = sorted(src.parent.rglob("*.py")) if src.parent.name != "models" else [src]
-    return own + [f for rel in SHARED_CODE for f in _py_files(rel)]
+    return own + [f for rel in SHARED_CODE[kind] for f in _py_files(rel)]
 
 
 def input_files(model: str, data_dir: Path, priors_dir: Path) -> list[Path]:
@@ -61,14 +62,14 @@ def input_files(model: str, data_dir: Path, priors_dir: Path) -> list[Path]:
     return tables + priors
 
 
-def fingerprints(model: str, data_dir: Path | None = None, priors_dir: Path | None = None) -> dict[str, str]:
-    """{label: sha256} of every file the model's calibration depends on (labels: `code/...`, `data/...`, `priors/...`)."""
+def fingerprints(model: str, kind: str, data_dir: Path | None = None, priors_dir: Path | None = None) -> dict[str, str]:
+    """{label: sha256} of every file the model's `kind` results depend on (labels: `code/...`, `data/...`, `priors/...`)."""
     from forecast.models.registry import REGISTRY
     data_dir, priors_dir = Path(data_dir or config.data_dir()), Path(priors_dir or config.priors_dir())
     out = {}
     for up in REGISTRY[model].requires:  # a model fitted on another's posterior depends on that one's files too
-        out.update(fingerprints(up, data_dir, priors_dir))
-    for f in code_files(model):
+        out.update(fingerprints(up, kind, data_dir, priors_dir))
+    for f in code_files(model, kind):
         out["code/" + f.relative_to(PACKAGE_DIR).as_posix()] = sha256_file(f)
     for f in input_files(model, data_dir, priors_dir):
         out[f"{f.parent.name}/{f.name}"] = sha256_file(f) if f.exists() else "missing"
@@ -103,5 +104,5 @@ def staleness(kind: str, data_dir: Path | None = None, priors_dir: Path | None =
     d = d or read_dir(data_dir)
     man = read_manifest(d).get(kind, {})
     from forecast.models.registry import REGISTRY
-    return {m: (changed_files(entry.get("files", {}), fingerprints(m, data_dir, priors_dir)) if m in REGISTRY else ["model removed"])
+    return {m: (changed_files(entry.get("files", {}), fingerprints(m, kind, data_dir, priors_dir)) if m in REGISTRY else ["model removed"])
             for m, entry in man.items()}
