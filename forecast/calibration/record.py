@@ -40,13 +40,19 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame, models) -> pd.DataFrame:
 def _staged(store: Path):
     """A copy of the current record to edit; renamed over it on success, discarded on failure. A workspace without a
     record of its own starts from the one shipped with the package, so the models it does not rerun keep theirs."""
-    src = store if store.is_dir() else rec.read_dir(store.parent)
-    with atomic_directory(store) as tmp:
-        if src is not None and src.is_dir():
-            for f in src.iterdir():
-                if f.is_file():
-                    shutil.copy2(f, tmp / f.name)
-        yield tmp
+    import fcntl
+    store.parent.mkdir(parents=True, exist_ok=True)
+    # one writer at a time: a backtest and an SBC run finishing together would each start from the old record
+    # and the second rename would drop the first one's entries
+    with open(store.parent / f".{store.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        src = store if store.is_dir() else rec.read_dir(store.parent)
+        with atomic_directory(store) as tmp:
+            if src is not None and src.is_dir():
+                for f in src.iterdir():
+                    if f.is_file():
+                        shutil.copy2(f, tmp / f.name)
+            yield tmp
 
 
 def _entry(model: str, run: dict, **extra) -> dict:
