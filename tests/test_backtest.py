@@ -99,3 +99,18 @@ def test_backtest_one_origin_adoption():
     assert m["series"].str.startswith("adoption_share:").all()
     assert m["y"].between(0, 1).all()
     assert {"adoption_share:moe:hf_open_llm_architectures", "adoption_share:long_context:hf_open_llm_architectures"} <= set(m["series"])
+
+
+def test_run_backtest_end_to_end_records(tmp_path):
+    # a reduced backtest (one origin, one small model) through the command's path: run folder, then the record
+    from forecast.pipeline import calibration_record as rec
+    path, summary = bt.run_backtest(["2024-01-01"], ["compute_trend"], SMALL, out_dir=tmp_path / "bt",
+                                    record=tmp_path / "calibration", command="forecast backtest --as-of 2024-01-01")
+    for f in ("results.csv", "events.csv", "summary.csv", "skill.csv", "event_scores.csv", "reliability.csv", "manifest.json"):
+        assert (path / f).exists(), f
+    man = rec.read_manifest(tmp_path / "calibration")
+    entry = man["backtest"]["compute_trend"]
+    assert entry["origins"] == ["2024-01-01"] and entry["command"].startswith("forecast backtest")
+    assert any(k.startswith("code/models/compute_trend.py") for k in entry["files"])
+    assert (tmp_path / "calibration" / "reliability.png").exists()
+    assert set(rec.read_table(tmp_path / "calibration", "backtest_summary")["model"]) >= {"compute_trend"}
