@@ -1,4 +1,5 @@
-"""SBC for hardware (generative: PyMC's prior predictive) and market (weighted likelihood: its own simulator)."""
+"""SBC for hardware (generative: PyMC's prior predictive) and market (its own simulator of the provider process and
+the delay observations, whose likelihood term is a Potential)."""
 import numpy as np
 import pytest
 
@@ -6,7 +7,8 @@ from forecast.core.config import RunConfig
 from forecast.models.registry import build_models
 from forecast.inference.prior_predictive import observed_data_names, scalar_parameters
 
-OBSERVED_DATA = {"hardware": ("y", "yp"), "market": ("y",)}  # the pm.Data holding each model's observations
+# the pm.Data holding each model's observations
+OBSERVED_DATA = {"hardware": ("y", "yp"), "market": ("entries", "at_risk", "released", "delay_hits")}
 
 
 def _model(name):
@@ -19,7 +21,7 @@ def _ranked(model) -> set[str]:
     import warnings
 
     import pymc as pm
-    with warnings.catch_warnings():  # market's likelihood Potential: irrelevant here, only the names are used
+    with warnings.catch_warnings():  # market's delay Potential: irrelevant here, only the names are used
         warnings.simplefilter("ignore", UserWarning)
         prior = pm.sample_prior_predictive(draws=1, model=model, random_seed=0)
     return set(scalar_parameters(model, prior))

@@ -21,7 +21,8 @@ from forecast.data.tables import TABLES
 # in build order: later builders may read earlier outputs from `built`
 BUILDERS: tuple[Builder, ...] = (scaling_runs.BUILDER, epoch_models.BUILDER, benchmarks.BUILDER, benchmark_spread.BUILDER,
                                  adoption.BUILDER, variant_counts.BUILDER, hardware.BUILDER)
-
+from forecast.data.build import market_vintages  # noqa: E402
+BUILDERS += (market_vintages.BUILDER,)
 
 
 
