@@ -40,6 +40,11 @@ def test_all_formats_written(report_run):
     for i in ids:
         assert f'id="claim-{i}"' in html and f'href="#claim-{i}"' in html and f'<a id="claim-{i}"></a>' in md
     assert (p / "report.html").stat().st_size <= 3_000_000
+    # the calibration record shipped with the package is shown: held-out series, event scores, SBC verdicts
+    cal = js["calibration"]
+    assert cal["rows"] and cal["events"] and cal["sbc"] and cal["models"]
+    assert 'id="calibration-table"' in html and 'id="calibration-events"' in html and 'id="calibration-sbc"' in html
+    assert "Reliability diagram" in html and "figures/reliability.png" in md
 
 
 def test_report_rerender_is_fast_and_stable(report_run):
