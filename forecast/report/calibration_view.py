@@ -19,6 +19,11 @@ from forecast.pipeline import calibration_record as rec
 BASELINE_WORDS = {"persistence": "persistence", "linear_trend": "linear trend"}
 
 
+def series_label(series: str) -> str:
+    """A backtest series as a reader names it: adoption shares as technology · frame."""
+    return series.removeprefix("adoption_share:").replace(":", " · ")
+
+
 def _f(v, fmt="{:.2f}") -> str:
     return "—" if v is None or pd.isna(v) else fmt.format(v)
 
@@ -47,7 +52,7 @@ def _series_rows(summary: pd.DataFrame, skill: pd.DataFrame) -> tuple[list[dict]
     overall = skill[skill["band"] == "all"].set_index(["model", "series", "baseline"])
     for _, r in model_rows.iterrows():
         key = (r["model"], r["series"])
-        rec_ = {"model": r["model"], "series": r["series"], "n": int(r["n"]), "cover50": _f(r["cover50"]),
+        rec_ = {"model": r["model"], "series": series_label(r["series"]), "n": int(r["n"]), "cover50": _f(r["cover50"]),
                 "cover80": _f(r["cover80"]), "cover95": _f(r["cover95"]), "pit_p": _f(r["pit_p"], "{:.3f}"),
                 "crps": {m: _f(crps.loc[key, m], "{:.3g}") if key in crps.index and m in crps.columns else "—"
                          for m in ("model", "persistence", "linear_trend")}, "skill": {}, "beats": True}
@@ -59,7 +64,7 @@ def _series_rows(summary: pd.DataFrame, skill: pd.DataFrame) -> tuple[list[dict]
             rec_["skill"][base] = f"{s['skill']:+.2f} [{_f(s['skill_lo'], '{:+.2f}')}, {_f(s['skill_hi'], '{:+.2f}')}]"
             rec_["beats"] = rec_["beats"] and bool(s["skill"] > 0)
             if not s["skill"] > 0 and r["series"] != "(pooled)":
-                losses.append({"model": r["model"], "series": r["series"], "baseline": word, "skill": f"{s['skill']:+.2f}",
+                losses.append({"model": r["model"], "series": series_label(r["series"]), "baseline": word, "skill": f"{s['skill']:+.2f}",
                                "reason": loss_reason(r, s["skill_lo"], s["skill_hi"])})
         rows.append(rec_)
     return rows, losses
@@ -77,6 +82,17 @@ def _reliability_figure(table: pd.DataFrame, figdir: Path) -> dict | None:
         atomic_write_text(stamp, key)
     return {"png": "figures/reliability.png",
             "alt": "Reliability diagram: binned forecast probability of the backtest's crossing events against how often they happened."}
+
+
+def _sbc_models(sbc: pd.DataFrame) -> list[dict]:
+    """One line per model: simulations, parameters ranked, how many pass, the smallest p-value, the failing ones."""
+    out = []
+    for m, g in (sbc.groupby("model", sort=False) if len(sbc) else []):
+        ok = g["uniform"].isin([True, "True"])
+        out.append({"model": m, "sims": int(g["sims"].max()), "parameters": len(g), "uniform": int(ok.sum()),
+                    "min_p": _f(g["p_value"].min(), "{:.3f}"), "failing": ", ".join(g.loc[~ok, "parameter"].astype(str)),
+                    "verdict": "uniform" if ok.all() else "not uniform"})
+    return out
 
 
 def _stale_words(changed: list[str]) -> str:
@@ -118,6 +134,7 @@ def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: 
         "sbc": [{"model": r["model"], "parameter": r["parameter"], "sims": int(r["sims"]), "p_value": _f(r["p_value"], "{:.3f}"),
                  "uniform": "yes" if r["uniform"] in (True, "True") else ("no" if r["uniform"] in (False, "False") else "—")}
                 for _, r in sbc.iterrows()],
+        "sbc_models": _sbc_models(sbc),
         "any_stale": any(stale_bt.values()) or any(stale_sbc.values()),
     }
 
