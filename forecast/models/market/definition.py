@@ -40,6 +40,10 @@ def aliases_of(settings) -> list[tuple[str, str]]:
     return [tuple(a) for a in settings.get("org_aliases", [])]
 
 
+def ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
+
+
 def window_quarters(settings) -> int:
     months = int(settings.get("window_months", 12))
     if months % 3:

@@ -38,8 +38,8 @@ def outlier_table(model) -> pd.DataFrame:
     out["reference_log10"] = dfn.provider_counts(rows, ends, s)["reference_log10"].to_numpy()
     out["robust_reference_log10"] = rb["reference_log10"].to_numpy()
     out.attrs["largest"] = "" if largest is None else f"{largest['model']} ({largest['training_compute']:.2g} FLOP, {largest['publication_date'].date()})"
-    out.attrs["robust_text"] = (f"within {float(s.get('oom', 1.0)):g} OOM of the {int(robust.get('reference_rank', 3))}th-largest "
-                                "organization's best model")
+    out.attrs["robust_text"] = (f"within {float(s.get('oom', 1.0)):g} OOM of the {dfn.ordinal(int(robust.get('reference_rank', 3)))}"
+                                "-largest organization's best model")
     cache["table"] = out
     return out
 

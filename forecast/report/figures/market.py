@@ -10,12 +10,13 @@ from forecast.report.figures.common import new_axes
 def market_fan(model, ends: pd.DatetimeIndex, counts: np.ndarray, band=(3, 5), robust: pd.DataFrame | None = None, ax=None):
     """Complete quarters as observed; incomplete ones as reported (hollow) and nowcast (median, 90% bars); later
     quarters as the posterior predictive fan; the robust definition's count for comparison."""
-    fig, ax = new_axes(ax, (8.0, 4.5))
+    fig, ax = new_axes(ax, (8.0, 5.0))
     c = model.inputs["counts"]
     done, open_ = c[c["complete"]], c[~c["complete"]]
     ax.axhspan(band[0] - 0.5, band[1] + 0.5, color="#55a868", alpha=0.15, label=f"seed: {band[0]}-{band[1]} providers")
     if robust is not None:
-        ax.plot(robust["quarter_end"], robust["count_robust"], "-", color="0.55", lw=1, label="robust definition (outlier check)")
+        ax.plot(robust["quarter_end"], robust["count_robust"], "-", color="0.55", lw=1,
+                label=f"outlier check: {robust.attrs.get('robust_text', 'robust definition')}")
     ax.plot(done["quarter_end"], done["count"], "o-", color="#4c72b0", ms=4, lw=1, label="providers per quarter (complete)")
     if len(open_):
         pos = np.searchsorted(ends, pd.DatetimeIndex(open_["quarter_end"]))
@@ -32,10 +33,10 @@ def market_fan(model, ends: pd.DatetimeIndex, counts: np.ndarray, band=(3, 5), r
     ax.plot(fut, np.median(fc, axis=0), color="#dd8452", lw=1.5, ls="--", drawstyle="steps-mid", label="forecast median")
     ax.axvline(model.data_end, color="0.5", lw=0.8, ls=":")
     ax.annotate("snapshot", (model.data_end, ax.get_ylim()[1]), xytext=(3, -12), textcoords="offset points", fontsize=8)
-    ax.set_yscale("symlog", linthresh=10)
+    ax.set_ylim(0, None)
     ax.set_ylabel("foundation-model providers")
     ax.set_title("Foundation-model providers per quarter\n(" + model.definition_text() + ")", fontsize=9)
-    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=7, frameon=False)
     return fig
 
 
