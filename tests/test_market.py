@@ -173,6 +173,25 @@ def _market(cfg) -> Market:
 
 
 @pytest.mark.slow
+def test_parameter_recovery(fitted_inputs):
+    """Data simulated at known parameters (the SBC simulator) and refitted: each truth inside its 95% interval."""
+    import nutpie
+
+    from forecast.inference.sampling import nutpie_compiled
+    m = fitted_inputs
+    model = m.build_model()
+    truth = {"log_level": 0.6, "trend": 0.05, "overdispersion": 0.4, "release_logit": -1.2, "release_decay": -0.5,
+             "delay_shape": 1.0, "delay_scale": 0.15, "backfill_rate": 0.1}
+    data = {dv.name: np.asarray(dv.get_value()) for dv in model.data_vars}
+    data.update({k: v.astype(data[k].dtype) for k, v in simulate_observed(truth, m.inputs, np.random.default_rng(11)).items()})
+    compiled, _ = nutpie_compiled(model, "test:market-recovery")
+    post = nutpie.sample(compiled.with_data(**data), draws=300, tune=300, chains=2, cores=2, seed=11, progress_bar=False)
+    for name, v in truth.items():
+        lo, hi = np.quantile(post.posterior[name].values.ravel(), [0.025, 0.975])
+        assert lo <= v <= hi, (name, v, lo, hi)
+
+
+@pytest.mark.slow
 def test_sensitivity_table(fitted):
     m = fitted("market")
     df = m.sensitivity()

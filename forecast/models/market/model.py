@@ -6,7 +6,6 @@ import pandas as pd
 
 from forecast.core.timeutil import decimal_year
 from forecast.data.build.market_vintages import MARKET_VINTAGES  # noqa: F401  (importing it registers the table's schema)
-from forecast.inference.prior_predictive import MAX_ELEMENTS
 from forecast.models.base import ForecastModel
 from forecast.models.market import definition as dfn
 from forecast.models.market import vintages as vin
@@ -123,14 +122,7 @@ class Market(ForecastModel):
         sim = simulate_observed(values, self.inputs, np.random.default_rng([seed, 1]))
         for k, v in sim.items():
             data[k] = v.astype(data[k].dtype)
-        # ranked as SBC ranks them: scalars, and the elements of small vectors
-        truth = {}
-        for name, v in values.items():
-            if v.ndim == 0:
-                truth[name] = float(v)
-            elif v.size <= MAX_ELEMENTS:
-                truth.update({f"{name}[{i}]": float(x) for i, x in enumerate(v.ravel())})
-        return truth, data
+        return {name: float(v) for name, v in values.items()}, data
 
     @property
     def data_end(self) -> pd.Timestamp:

@@ -19,8 +19,9 @@ SEED_COUNTS = ((2023, "200+ players (000_61de7e8b4708d969.txt «三、收敛的�
 
 
 def outlier_table(model) -> pd.DataFrame:
-    """Per fitted quarter: the count under the definition, without its single largest run, and under the robust
-    reference (`robust_reference` in the settings: the k-th largest organization's best model), from the same rows."""
+    """Per fitted quarter: the count under the definition, without its single largest run, without its three largest,
+    and under the robust reference (`robust_reference` in the settings: the k-th largest organization's best model),
+    all from the same rows."""
     cache = model.__dict__.setdefault("_outlier_cache", {})
     if "table" in cache:
         return cache["table"]
@@ -28,16 +29,18 @@ def outlier_table(model) -> pd.DataFrame:
     x = model.inputs
     rows, ends = x["rows"], x["counts"]["quarter_end"]
     elig = x["eligible"]
-    largest = elig.loc[elig["log10_compute"].idxmax()] if len(elig) else None
-    without = rows[rows["model"] != largest["model"]] if largest is not None else rows
+    top = elig.nlargest(3, "log10_compute")
+    largest = top.iloc[0] if len(top) else None
     robust = {**s, **dict(s.get("robust_reference", {"reference": "org_rank", "reference_rank": 3}))}
     out = pd.DataFrame({"quarter_end": ends.to_numpy(), "count": x["counts"]["count"].to_numpy(),
-                        "count_without_largest": dfn.provider_counts(without, ends, s)["count"].to_numpy()})
+                        "count_without_largest": dfn.provider_counts(rows[~rows["model"].isin(top["model"][:1])], ends, s)["count"].to_numpy(),
+                        "count_without_top3": dfn.provider_counts(rows[~rows["model"].isin(top["model"])], ends, s)["count"].to_numpy()})
     rb = dfn.provider_counts(rows, ends, robust)
     out["count_robust"] = rb["count"].to_numpy()
     out["reference_log10"] = dfn.provider_counts(rows, ends, s)["reference_log10"].to_numpy()
     out["robust_reference_log10"] = rb["reference_log10"].to_numpy()
     out.attrs["largest"] = "" if largest is None else f"{largest['model']} ({largest['training_compute']:.2g} FLOP, {largest['publication_date'].date()})"
+    out.attrs["top3"] = ", ".join(f"{r['model']} ({r['training_compute']:.2g})" for _, r in top.iterrows())
     out.attrs["robust_text"] = (f"within {float(s.get('oom', 1.0)):g} OOM of the {dfn.ordinal(int(robust.get('reference_rank', 3)))}"
                                 "-largest organization's best model")
     cache["table"] = out
@@ -52,12 +55,14 @@ def _outlier_rows(model) -> list[dict]:
     last = done.iloc[-1]
     q = pd.Timestamp(last["quarter_end"]).date()
     peak = done.loc[done["count"].idxmax()]
-    note = (f"largest run {tab.attrs['largest']}; reference {10 ** last['reference_log10']:.2g} FLOP under the definition, "
+    note = (f"largest runs {tab.attrs['top3']}; reference {10 ** last['reference_log10']:.2g} FLOP under the definition, "
             f"{10 ** last['robust_reference_log10']:.2g} FLOP under the robust one; peak {int(peak['count'])} at "
             f"{pd.Timestamp(peak['quarter_end']).date()}")
     return [
-        {"quantity": f"providers at {q}: definition / without its largest run / robust ({tab.attrs['robust_text']})",
-         "median": f"{int(last['count'])} / {int(last['count_without_largest'])} / {int(last['count_robust'])}",
+        {"quantity": f"providers at {q}: definition / without its largest run / without its three largest / robust "
+                     f"({tab.attrs['robust_text']})",
+         "median": f"{int(last['count'])} / {int(last['count_without_largest'])} / {int(last['count_without_top3'])} / "
+                   f"{int(last['count_robust'])}",
          "q05": "", "q95": "", "seed_claim": "", "note": note, "values": (float(last["count"]), np.nan, np.nan)},
     ]
 
