@@ -125,7 +125,7 @@ def test_apply_to_frames_merges_counts_and_releases():
     m = out["models"]
     assert m.loc[m["model"] == "Hypothetical-1", "training_compute"].iloc[0] == 2e27
     assert len(m) == len(frames["models"]) + 1
-    assert ev.affected_models(log) == ["adoption", "compute_trend", "market"]
+    assert ev.affected_models(log) == ["adoption", "compute_trend"]
 
 
 def test_scores_by_hand():

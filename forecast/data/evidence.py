@@ -35,7 +35,7 @@ AFFECTS: dict[str, tuple[str, ...]] = {
     "count": ("adoption",),
     "share": ("adoption",),
     "judgement": ("convergence",),
-    "release": ("compute_trend", "market"),
+    "release": ("compute_trend",),  # market reads Epoch's dated snapshots (market_vintages), not the release log
 }
 
 EVIDENCE = TableSchema(
