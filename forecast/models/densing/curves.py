@@ -1,10 +1,11 @@
 """Densing maths (numpy only, tested by hand): the capability-vs-size curve, its inverse, log density,
-doubling time and the asymmetric-Laplace noise of the quantile likelihood."""
+doubling time, release cohorts and the asymmetric-Laplace noise of the quantile likelihood."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pandas as pd
 
 from forecast.core.timeutil import logistic
 
@@ -56,10 +57,22 @@ def smoothed_al_noise(q, eps, size, rng):
     return u.rvs(size=size, random_state=rng) / al_unit_b(q)
 
 
-def score_location_scale(log_n_eff, floor, ceil_frac, k, m, sigma_rho, sigma_score):
-    """Location (the curve at ln N + L(t)) and delta-method scale of a score in the likelihood (numpy twin of the graph)."""
+def score_moments(log_n_eff, floor, ceil_frac, k, m, sigma_rho, sigma_score):
+    """Location μ (the curve at ln N + L(t) + effects), density loading f = dμ/d ln N and delta-method variance
+    d = (f·sigma_rho)² + sigma_score² of a score (numpy twin of the likelihood kernels)."""
     p = logistic(k * (log_n_eff - m))
     span = (1.0 - floor) * ceil_frac
-    return floor + span * p, np.sqrt((span * k * p * (1.0 - p) * sigma_rho) ** 2 + sigma_score ** 2)
+    f = span * k * p * (1.0 - p)
+    return floor + span * p, f, (f * sigma_rho) ** 2 + sigma_score ** 2
 
 
+def score_location_scale(log_n_eff, floor, ceil_frac, k, m, sigma_rho, sigma_score):
+    """Location and delta-method scale √d of a score (see `score_moments`)."""
+    mu, _, d = score_moments(log_n_eff, floor, ceil_frac, k, m, sigma_rho, sigma_score)
+    return mu, np.sqrt(d)
+
+
+def cohort_index(dates, start, months: int) -> np.ndarray:
+    """Release cohort of each date: whole `months`-long periods since the month of `start`."""
+    d, s = pd.DatetimeIndex(pd.to_datetime(dates)), pd.Timestamp(start)
+    return (((d.year - s.year) * 12 + d.month - s.month) // int(months)).to_numpy(int)
