@@ -11,7 +11,7 @@ import sys
 
 from forecast.core import config
 
-RUN = ["run", "--models", "market", "--chains", "2", "--draws", "100", "--tune", "100", "--seed", "3", "--quiet"]
+RUN = ["run", "--models", "compute_trend", "--chains", "2", "--draws", "100", "--tune", "100", "--seed", "3", "--quiet"]
 
 
 def _run(home, cache, out) -> dict:
@@ -31,11 +31,11 @@ def test_cold_graphs_compile_in_workers_and_later_runs_find_them(tmp_path):
     shutil.copytree(config.project_root() / "priors", home / "priors")
     cache = tmp_path / "compiledir"
     cold = _run(home, cache, tmp_path / "r1")
-    t = cold["manifest"]["timings"]["market"]
+    t = cold["manifest"]["timings"]["compute_trend"]
     assert t["numba_disk_cache"] == "cold" and t["compiled_in_worker_s"] > 0
     assert t["numba_cache_new_entries"] == 0  # the run itself loaded every function the worker compiled
     assert (cache / "numba" / "forecast-compiled-graphs.txt").read_text().strip()
     warm = _run(home, cache, tmp_path / "r2")
-    t = warm["manifest"]["timings"]["market"]
+    t = warm["manifest"]["timings"]["compute_trend"]
     assert t["numba_disk_cache"] == "warm" and "compiled_in_worker_s" not in t
     assert warm["milestones"] == cold["milestones"]
