@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.core.timeutil import years_since
-from forecast.models.densing.curves import LN2, capability_curve, doubling_months, inverse_curve, log_density
+from forecast.models.densing.curves import LN2, capability_curve, cohort_index, doubling_months, inverse_curve, log_density
 
 
 class DensingDerived:
@@ -42,6 +42,11 @@ class DensingDerived:
         if x["use_break"]:
             out = out - self.draws("delta_break" + suffix)[:, None] * np.minimum(years_since(dates, x["t_break"]), 0.0)[None, :]
         return out, rate
+
+    def cohorts_of(self, dates) -> np.ndarray:
+        """Release cohort (index into the typical fit's `period_effect`) of each date."""
+        s = self.priors.settings
+        return cohort_index(dates, s["start_date"], s.get("period_months", 6))
 
     def model_log_density(self, suffix: str = "", clip: float = 0.01) -> np.ndarray:
         """Per-score log density ln N_eff − ln N_active (draws × obs) under each draw's curves; scores are

@@ -143,7 +143,7 @@ class Densing(DensingDerived, DensingSimulation, ForecastModel):
         if fit not in FITS:
             raise ValueError(f"densing has fits {FITS}, not {fit!r}")
         x, P, s = self.inputs, self.priors, self.priors.settings
-        G, n = len(x["groups"]), len(x["obs"])
+        G = len(x["groups"])
         coords = {"group": [g["label"] for g in x["groups"]]}
         typical = fit == "typical"
         if typical:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from forecast.core.errors import RunError
 from forecast.core.timeutil import decimal_year, years_since
-from forecast.models.densing.curves import LN2, TYP, cohort_index, score_moments, smoothed_al_noise
+from forecast.models.densing.curves import LN2, TYP, score_moments, smoothed_al_noise
 
 SCALARS = {"frontier": ("log_T", "tau_r", "delta_break"),
            "typical": ("log_T", "tau_r", "delta_break", "sigma_period", "nu")}
@@ -129,12 +129,12 @@ class DensingSimulation:
         """Posterior-predictive scores (n_draws × targets) from the typical fit. Each row is one joint draw: one
         posterior draw of every parameter, one effect per release cohort (fitted, or a new draw for a cohort after the
         data, shared by all its targets), then one Student-t draw per score."""
-        x, s = self.inputs, self.priors.settings
+        x = self.inputs
         idx = rng.choice(self.draws("T_months" + TYP).shape[0], size=n_draws)
         th = {v: self.draws(v + TYP)[idx] for v in ("r", "ceil_frac", "k", "m", "sigma_rho", "sigma_score", "sigma_period",
                                                     "nu", "period_effect") + (("delta_break",) if x["use_break"] else ())}
         dates = pd.DatetimeIndex(pd.to_datetime(targets["date"]))
-        coh = cohort_index(dates, s["start_date"], s.get("period_months", 6))
+        coh = self.cohorts_of(dates)
         extra = max(int(coh.max()) + 1 - th["period_effect"].shape[1], 0) if len(coh) else 0
         th["period_effect"] = np.concatenate([th["period_effect"], th["sigma_period"][:, None] * rng.standard_normal((n_draws, extra))], axis=1)
         index = {g["label"]: i for i, g in enumerate(x["groups"])}

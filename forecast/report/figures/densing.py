@@ -10,12 +10,12 @@ from forecast.report.figures.common import new_axes
 
 def density_vs_date(model, ax=None):
     """Densing model: posterior-median log2 density of each model (frontier-fit units) by date and group,
-    with the pooled frontier (τ-quantile) trend and the typical (median) trend as 80% bands.
+    with the pooled frontier (τ-quantile) trend and the typical trend as 80% bands.
 
     Points and the frontier line share the frontier fit's convention (log ρ = 0 on the frontier line at
-    t_ref). The typical fit has its own curves, so only its slope is carried over: its band is drawn
-    with the pooled typical growth rate through a per-draw intercept equal to the median of
-    (log ρ_i − rate·t_i) over the plotted points.
+    t_ref). The typical fit has its own curves, so only the shape of its trend is carried over: the pooled
+    typical growth rate plus the effect of each half-year's release cohort, through a per-draw intercept equal
+    to the median of (log ρ_i − trend(t_i)) over the plotted points.
     """
     fig, ax = new_axes(ax, (8.0, 4.6))
     x = model.inputs
@@ -32,11 +32,14 @@ def density_vs_date(model, ax=None):
 
     front, _ = model.pooled_line(dates)
     typ, rate_t = model.pooled_line(dates, "_typ")
-    shift = np.median(lr - rate_t[:, None] * t_obs[None, :]
-                      + (model.draws("delta_break_typ")[:, None] * x["t_pre"][None, :] if x["use_break"] else 0.0),
-                      axis=1)[:, None]
-    typ = typ + shift
-    for arr, col, lab in ((front, "#c44e52", "frontier trend (pooled), 80%"), (typ, "0.3", "typical (median) trend, slope only, 80%")):
+    cohorts = model.draws("period_effect_typ")
+    n_c = cohorts.shape[1]
+    typ = typ + cohorts[:, np.minimum(model.cohorts_of(dates), n_c - 1)]
+    at_obs = (rate_t[:, None] * t_obs[None, :] + cohorts[:, x["cohort"]]
+              - (model.draws("delta_break_typ")[:, None] * x["t_pre"][None, :] if x["use_break"] else 0.0))
+    typ = typ + np.median(lr - at_obs, axis=1)[:, None]
+    for arr, col, lab in ((front, "#c44e52", "frontier trend (pooled), 80%"),
+                          (typ, "0.3", "typical trend with release-cohort effects (shape only), 80%")):
         lo, med, hi = np.quantile(arr / ln2, [0.1, 0.5, 0.9], axis=0)
         ax.fill_between(dates, lo, hi, color=col, alpha=0.2, lw=0)
         ax.plot(dates, med, color=col, lw=2, label=lab)
@@ -56,7 +59,7 @@ def doubling_time_posteriors(frontier: np.ndarray, typical: np.ndarray, claims: 
     hi = max([hi_all] + list((claims or {}).values())) * 1.05
     bins = np.linspace(0, hi, 70)
     ax.hist(np.clip(frontier, 0, hi), bins=bins, density=True, color="#c44e52", alpha=0.6, label="frontier (τ = 0.9)")
-    ax.hist(np.clip(typical, 0, hi), bins=bins, density=True, color="0.45", alpha=0.5, label="typical (median)")
+    ax.hist(np.clip(typical, 0, hi), bins=bins, density=True, color="0.45", alpha=0.5, label="typical (generative fit)")
     styles = ["--", "-.", (0, (1, 1))]
     for i, (name, v) in enumerate((claims or {}).items()):
         ax.axvline(v, color="k", ls=styles[i % len(styles)], lw=1.3, label=f"{name}: {v:g} months")
