@@ -76,7 +76,7 @@ class Densing(DensingDerived, DensingSimulation, ForecastModel):
     """Capability density of open base models (effective size from per-benchmark capability-vs-size curves, divided by active parameters): frontier (90% quantile) log-density trend and a generative model of typical scores (Student-t scatter, half-year release-cohort effects), partially pooled across benchmark groups, with an optional break at ChatGPT; answers the doubling-time and 'small open model reaches score X' milestones."""
 
     name = "densing"
-    typical_sample_s = 10.0  # two fits: among the longest sampling of a run, so it is fitted early
+    typical_sample_s = 18.0  # two fits: among the longest sampling of a run, so it is fitted early
     # the posterior's correlations are linear ridges (a group's growth rate with its curve slope; a group's curve
     # level with the effects of the cohorts its scores fall in), which a low-rank mass matrix follows and a diagonal
     # one does not: about half the leapfrog steps per draw, at a higher effective sample size
