@@ -20,11 +20,10 @@ class ScalingLaw(ForecastModel):
     backtest_note = ("a cross-sectional fit of loss against parameters and tokens from one study's training runs: "
                      "there is no dated series to hold out, so simulation-based calibration checks its inference")
     tables = ("scaling_runs",)
-    # log_E, a0 and b0 trade off inside the logsumexp, so log_E mixes slowly: at the run's draws per chain its split
-    # R-hat lies close to the 1.01 gate, where the CPU's compiled code can tip it over; twice the draws keep it
-    # clearly inside the gate for a few seconds more sampling
-    draws_multiplier = 2
-    typical_sample_s = 14.0
+    # log_E, a0 and b0 trade off inside the logsumexp along a nearly linear ridge: a diagonal mass matrix crosses it
+    # in long trajectories (tens of leapfrog steps per draw), a low-rank correction follows it in a few
+    nutpie_options = {"low_rank_modified_mass_matrix": True}
+    typical_sample_s = 4.0
 
     # ---- data contract: N, D > 0 and loss > 0 (validated by the scaling_runs schema)
     def prepare(self, frames):
