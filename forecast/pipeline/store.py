@@ -27,6 +27,7 @@ from forecast.core.serving import serving_info
 from forecast.data.tables import TABLES, load_table, table_path
 from forecast.pipeline.history import append_history, milestone_diff
 from forecast.pipeline import integrity
+from forecast.pipeline.prior_cache import prior_answers, prior_keys, same_setting, unchanged
 from forecast.core.workspace import provenance
 from forecast.models.registry import link_upstream, prior_models, tables_for
 
@@ -65,9 +66,13 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
     names = list(fitted)
     milestone_list = ms.load_milestones(milestones_file(data_dir))
     table = ms.evaluate(milestone_list, fitted, cfg.horizon, cfg.seed, reuse=reuse_rows)
+    out_dir = Path(out_dir or config.reports_dir())
+    keys = prior_keys(fitted, PRIOR_DRAWS)
+    milestones_sha = sha256_file(milestones_file(data_dir))
+    if known_prior is None:  # a repeated run: the previous run's prior-only answers of models whose inputs are unchanged
+        known_prior = previous_prior_answers(out_dir, keys, cfg, milestones_sha)
     table = add_prior_columns(table, milestone_list, fitted, prior_models(fitted, PRIOR_DRAWS, int(cfg.seed)),
                               cfg.horizon, int(cfg.seed), PRIOR_DRAWS, known=known_prior)
-    out_dir = Path(out_dir or config.reports_dir())
     run_id = run_id or new_run_id(cfg)
     ev = load_evidence(data_dir)
     diags = {n: m.diagnostics.to_dict() for n, m in fitted.items()}
@@ -77,8 +82,8 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         "compile_cache_dir": str(numba_cache_dir()),
         "data": {t: sha256_file(table_path(t, data_dir)) for t in tables_for(names)},
         "evidence_ids": ev["id"].astype(str).tolist(),
-        "milestones_sha256": sha256_file(milestones_file(data_dir)),
-        "priors": {n: fitted[n].priors.sha256 for n in names},
+        "milestones_sha256": milestones_sha,
+        "priors": {n: fitted[n].priors.sha256 for n in names}, "prior_keys": keys,
         "config_hash": {n: fitted[n].config_hash() for n in names},
         "diagnostics": diags, "timings": timings,
         "all_diagnostics_passed": all(d["passed"] for d in diags.values()),
@@ -120,6 +125,20 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
     append_history(out_dir, manifest, table)
     result.path = final
     return result
+
+
+def previous_prior_answers(out_dir: Path, keys: dict[str, str], cfg: RunConfig, milestones_sha: str) -> dict[str, dict]:
+    """The prior-only answers of `out_dir`'s latest run for the models whose prior key (`prior_cache.prior_keys`) is
+    unchanged, if it used the same horizon, seed and milestone file (empty when there is no readable run)."""
+    latest = Path(out_dir) / "latest"
+    try:
+        manifest = json.loads((latest / "manifest.json").read_text())
+        table = read_milestone_table(latest)
+    except (OSError, ValueError):
+        return {}
+    if not same_setting(manifest, cfg, milestones_sha):
+        return {}
+    return prior_answers(table, unchanged(manifest, keys))
 
 
 def write_milestones(path: Path, table: pd.DataFrame) -> None:

@@ -14,6 +14,7 @@ from forecast.core.io import sha256_file
 from forecast.models.registry import REGISTRY
 from forecast.data.evidence import affected_models, load_evidence
 from forecast.pipeline.history import milestone_diff
+from forecast.pipeline.prior_cache import prior_answers, same_setting
 from forecast.pipeline.schedule import fit_all, last_sample_seconds
 from forecast.models.registry import build_models
 from forecast.pipeline.store import Run, before_cfg, finalize, milestones_file, read_milestone_table, resolve_run_path
@@ -123,11 +124,6 @@ def known_prior_rows(table: pd.DataFrame | None, models: list[str], manifest: di
                      data_dir: Path | None) -> dict[str, dict]:
     """The parent run's prior-only answers (id → p_prior, prior_median_date) for claims of `models`, when the
     milestone definitions, horizon and seed are the parent's (the prior copy of an unrefitted model is the same)."""
-    same = (table is not None and "p_prior" in table.columns and manifest["config"].get("horizon") == cfg.horizon
-            and manifest["config"].get("seed") == cfg.seed
-            and manifest.get("milestones_sha256") == sha256_file(milestones_file(data_dir)))
-    if not same:
+    if not same_setting(manifest, cfg, sha256_file(milestones_file(data_dir))):
         return {}
-    rows = table[table["model"].isin(models) & table["p_prior"].notna()]
-    return {r["id"]: {"p_prior": float(r["p_prior"]), "prior_median_date": None if pd.isna(r["prior_median_date"]) else r["prior_median_date"]}
-            for _, r in rows.iterrows()}
+    return prior_answers(table, models)

@@ -1,0 +1,63 @@
+"""A repeated run reuses the previous run's prior-only answers for models whose code, priors and tables are
+unchanged, and recomputes them for a model whose inputs changed."""
+import dataclasses
+import time
+
+import pandas as pd
+
+from forecast.evaluation import prior_only
+from forecast.pipeline import prior_cache
+from forecast.pipeline.store import finalize
+
+
+def _count_prior_rows(monkeypatch) -> list:
+    calls = []
+    real = prior_only.prior_row
+
+    def counting(m, *a, **k):
+        calls.append(m.model)
+        return real(m, *a, **k)
+    monkeypatch.setattr(prior_only, "prior_row", counting)
+    return calls
+
+
+def test_repeated_run_reuses_prior_answers_of_unchanged_models(tmp_path, fitted, small_cfg, monkeypatch):
+    models = {"compute_trend": fitted("compute_trend")}
+    calls = _count_prior_rows(monkeypatch)
+    first = finalize(models, small_cfg, {"compute_trend": {"total_s": 0.0}}, time.perf_counter(), out_dir=tmp_path)
+    assert calls and set(calls) == {"compute_trend"}
+    assert first.manifest["prior_keys"] == prior_cache.prior_keys(models, prior_only.PRIOR_DRAWS)
+
+    calls.clear()
+    second = finalize(models, small_cfg, {"compute_trend": {"total_s": 0.0}}, time.perf_counter(), out_dir=tmp_path)
+    assert calls == []  # every answer came from the first run
+    cols = ["id", "p_prior", "prior_median_date", "data_label"]
+    pd.testing.assert_frame_equal(first.milestones[cols].reset_index(drop=True), second.milestones[cols].reset_index(drop=True))
+
+    # another seed scores claims on other random numbers: nothing is reused
+    calls.clear()
+    finalize(models, dataclasses.replace(small_cfg, seed=small_cfg.seed + 1), {"compute_trend": {"total_s": 0.0}},
+             time.perf_counter(), out_dir=tmp_path)
+    assert calls
+
+
+def test_prior_key_follows_priors_tables_and_upstream(fitted):
+    m = fitted("compute_trend")
+    base = prior_cache.prior_keys({"compute_trend": m}, 2000)["compute_trend"]
+    assert prior_cache.prior_keys({"compute_trend": m}, 1000)["compute_trend"] != base
+
+    class Shifted:  # the same model on a table with one value changed
+        priors, upstream = m.priors, m.upstream
+        frames = {t: f.copy() for t, f in m.frames.items()}
+    t = next(iter(Shifted.frames))
+    col = Shifted.frames[t].select_dtypes("number").columns[0]
+    Shifted.frames[t].loc[0, col] = Shifted.frames[t].loc[0, col] + 1
+    assert prior_cache.prior_keys({"compute_trend": Shifted}, 2000)["compute_trend"] != base
+
+    class Downstream:
+        priors, frames = m.priors, {}
+        upstream = {"compute_trend": m}
+    class DownstreamShifted(Downstream):
+        upstream = {"compute_trend": Shifted}
+    k1 = prior_cache.prior_keys({"d": Downstream}, 2000)["d"]
+    assert k1 != prior_cache.prior_keys({"d": DownstreamShifted}, 2000)["d"]
