@@ -16,12 +16,16 @@ import pandas as pd
 from forecast.core.config import RunConfig
 
 
+# the packages a prior-only answer is computed by (the report, app, pipeline and calibration code only read it)
+PRIOR_CODE = ("core", "data", "models", "inference", "evaluation")
+
+
 @functools.cache
 def code_sha256() -> str:
-    """sha256 over the package's Python sources (any code change may change a prior answer)."""
+    """sha256 over the Python sources of `PRIOR_CODE` (a change there may change a prior answer)."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
-    for p in sorted(root.rglob("*.py")):
+    for p in sorted(f for d in PRIOR_CODE for f in (root / d).rglob("*.py")):
         h.update(p.relative_to(root).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()

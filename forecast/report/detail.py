@@ -4,6 +4,7 @@ A re-render with unchanged posteriors and figure code reads them from the cache;
 them (their key hashes only the figure modules, not the whole package)."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -118,10 +119,21 @@ def draw_claims(run, rows: list[dict], figdir: Path, meanwhile=None) -> tuple[li
     return forked_map(lambda r: draw_claim(run, r, figdir), rows, min_items=4, chunksize=4, meanwhile=meanwhile)
 
 
-def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) -> tuple[dict, dict | None]:
-    """Figures for every forecast claim (id → {png, alt, at_target}) and the pyramid (None without a convergence model),
-    from the cache where the posteriors (`posteriors`: model → what its draws come from), figure code and claim are
-    unchanged."""
+@dataclasses.dataclass
+class ClaimPlan:
+    """What a render still has to draw for the claims: `todo` ((row, key) pairs), and the pyramid when `pyramid_key`
+    is set; `claims` and `pyramid` hold what the cache already had."""
+    path: Path
+    claims: dict
+    todo: list
+    pyramid: dict | None
+    pyramid_key: str | None
+    fresh_pyramid: bool
+
+
+def plan_claims(run, rows: list[dict], out: Path, posteriors: dict[str, str]) -> ClaimPlan:
+    """Which claim figures (and whether the pyramid) must be drawn: the others come from this run's cache or, for an
+    update, from the parent run's figures of the same posterior and code (copied here)."""
     out = Path(out)
     figdir = out / "figures"
     path = out / CACHE
@@ -150,13 +162,29 @@ def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) 
     if "convergence" in run.models:
         pyr_key = _key(code, posteriors["convergence"], *pyramid_dates(run, rows))
     fresh_pyramid = pyr_key is not None and not (pyr and pyr.get("key") == pyr_key and (out / pyr["png"]).exists())
-    drawn, got = draw_claims(run, [r for r, _ in todo], figdir,
-                             meanwhile=(lambda: draw_pyramid(run, rows, figdir)) if fresh_pyramid else None)
-    for (row, key), fig in zip(todo, drawn):
+    return ClaimPlan(path, claims, todo, pyr, pyr_key, fresh_pyramid)
+
+
+def finish_claims(plan: ClaimPlan, drawn: list[dict], pyramid: dict | None) -> tuple[dict, dict | None]:
+    """Merge the drawn figures (in `plan.todo` order) and the drawn pyramid into the cache; (claims, pyramid)."""
+    claims = dict(plan.claims)
+    for (row, key), fig in zip(plan.todo, drawn):
         claims[row["id"]] = dict(fig, key=key)
-    if fresh_pyramid:
-        pyr = dict(got, key=pyr_key)
-    elif pyr_key is None:
+    pyr = plan.pyramid
+    if plan.fresh_pyramid:
+        pyr = dict(pyramid, key=plan.pyramid_key)
+    elif plan.pyramid_key is None:
         pyr = None
-    atomic_write_json(path, {"claims": claims, "pyramid": pyr})
+    atomic_write_json(plan.path, {"claims": claims, "pyramid": pyr})
     return claims, pyr
+
+
+def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) -> tuple[dict, dict | None]:
+    """Figures for every forecast claim (id → {png, alt, at_target}) and the pyramid (None without a convergence model),
+    from the cache where the posteriors (`posteriors`: model → what its draws come from), figure code and claim are
+    unchanged."""
+    plan = plan_claims(run, rows, out, posteriors)
+    figdir = Path(out) / "figures"
+    drawn, got = draw_claims(run, [r for r, _ in plan.todo], figdir,
+                             meanwhile=(lambda: draw_pyramid(run, rows, figdir)) if plan.fresh_pyramid else None)
+    return finish_claims(plan, drawn, got)

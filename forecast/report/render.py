@@ -15,7 +15,7 @@ from forecast.core.io import atomic_write_json, atomic_write_text
 from forecast.report.calibration_view import calibration_context, calibration_json
 from forecast.report.claim_text import enrich
 from forecast.report.claims import LIKELY, UNLIKELY, VERDICTS, blank, claim_rows, pct, summary_sentences
-from forecast.report.detail import claim_figures
+from forecast.report.detail import draw_claim, draw_pyramid, finish_claims, plan_claims
 from forecast.report.diff import diff_rows
 from forecast.report.forked import forked_map
 from forecast.report.method import method
@@ -78,12 +78,13 @@ def _section_posteriors(run, name: str) -> list[str]:
                                                   for p in _section_posteriors(run, u)]
 
 
-def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list[dict]]:
-    """Gantt figure and one section per model (summary rows + figures), each drawn once per posterior and code version.
+def _plan_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[object, list, list[tuple[int, str, str]]]:
+    """The Gantt figure's drawing function, one section per model (None where it must be drawn) and what to draw
+    ((index, model, key)): a section is drawn once per posterior and code version.
 
     Figures and summaries are functions of a model's posterior and the code alone, so a re-render reads them
-    from `figures/sections.json` instead of redrawing ≈ 20 matplotlib figures (≈ 40 s), and a run made by
-    `forecast update` copies the sections of the posteriors it reused from the run that fitted them."""
+    from `figures/sections.json` instead of redrawing ≈ 20 matplotlib figures, and a run made by `forecast update`
+    copies the sections of the posteriors it reused from the run that fitted them."""
     code = code_fingerprint()
     own = _read_cache(out)
     fresh = {}
@@ -105,11 +106,7 @@ def _model_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[dict, list
         sections.append(None if svg else _cached_section(key, name, out, [fitted_in, run.manifest.get("parent_run")], own, fresh))
         if sections[-1] is None:
             todo.append((len(sections) - 1, name, key))
-    drawn, gantt_sec = _draw_sections(run, [(n, k) for _, n, k in todo], figdir, svg, meanwhile=gantt)
-    for (i, _, _), sec in zip(todo, drawn):
-        sections[i] = sec
-    atomic_write_json(out / SECTIONS_CACHE, {"gantt": gantt_sec, "sections": sections})
-    return gantt_sec, sections
+    return gantt, sections, todo
 
 
 def _draw_section(run, name: str, key: str, figdir: Path, svg: bool) -> dict:
@@ -154,16 +151,33 @@ def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh
 def render_all(run, out: Path, *, svg: bool = False) -> dict:
     """Write figures and all report formats into `out`; return the context used.
 
-    `svg=True` also writes each figure as SVG (for print); the report embeds the PNGs."""
+    `svg=True` also writes each figure as SVG (for print); the report embeds the PNGs. Model sections and claim
+    figures not in the cache are drawn as one job list by two forked workers (`forked.forked_map`), the long
+    sections first, while this process draws the Gantt chart, the pyramid and the calibration figure."""
     out = Path(out)
     figdir = out / "figures"
-    gantt, cached_sections = _model_sections(run, out, figdir, svg)
-    sections = [dict(sec, diag=run.manifest["diagnostics"][sec["name"]]) for sec in cached_sections]
-    changed = _what_changed(out)
-    calibration = calibration_context(figdir)
-    history_fig = _history_figure(run, out, figdir)
+    gantt_fn, sections, todo = _plan_sections(run, out, figdir, svg)
     claims = claim_rows(run)
-    figures, pyramid = claim_figures(run, claims, out, {n: ",".join(_section_posteriors(run, n)) for n in run.models})
+    plan = plan_claims(run, claims, out, {n: ",".join(_section_posteriors(run, n)) for n in run.models})
+    jobs = [("section", n, k) for _, n, k in todo] + [("claim", row) for row, _ in plan.todo]
+    if len(jobs) >= 2:
+        for name in {*(n for _, n, _ in todo), *(row["model"] for row, _ in plan.todo)}:
+            run.models[name].idata  # read each posterior once, before the fork, not in each worker
+
+    def draw(job):
+        return _draw_section(run, job[1], job[2], figdir, svg) if job[0] == "section" else draw_claim(run, job[1], figdir)
+
+    def meanwhile():
+        return (gantt_fn(), draw_pyramid(run, claims, figdir) if plan.fresh_pyramid else None,
+                calibration_context(figdir), _history_figure(run, out, figdir))
+
+    drawn, (gantt, pyramid_fig, calibration, history_fig) = forked_map(draw, jobs, meanwhile=meanwhile)
+    for (i, _, _), sec in zip(todo, drawn):
+        sections[i] = sec
+    atomic_write_json(out / SECTIONS_CACHE, {"gantt": gantt, "sections": sections})
+    figures, pyramid = finish_claims(plan, drawn[len(todo):], pyramid_fig)
+    sections = [dict(sec, diag=run.manifest["diagnostics"][sec["name"]]) for sec in sections]
+    changed = _what_changed(out)
     techs = technology_records(run)
     ctx = {
         "changed": changed, "calibration": calibration, "history_fig": history_fig,
