@@ -55,6 +55,8 @@ dates are evaluation timestamps (see the priors file).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -76,11 +78,13 @@ class Densing(DensingDerived, DensingSimulation, ForecastModel):
     """Capability density of open base models (effective size from per-benchmark capability-vs-size curves, divided by active parameters): frontier (90% quantile) log-density trend and a generative model of typical scores (Student-t scatter, half-year release-cohort effects), partially pooled across benchmark groups, with an optional break at ChatGPT; answers the doubling-time and 'small open model reaches score X' milestones."""
 
     name = "densing"
-    typical_sample_s = 18.0  # two fits: among the longest sampling of a run, so it is fitted early
+    typical_sample_s = 13.0  # two fits: among the longest sampling of a run, so it is fitted early
     # the posterior's correlations are linear ridges (a group's growth rate with its curve slope; a group's curve
     # level with the effects of the cohorts its scores fall in), which a low-rank mass matrix follows and a diagonal
     # one does not: about half the leapfrog steps per draw, at a higher effective sample size
     nutpie_options = {"low_rank_modified_mass_matrix": True}
+    # both fits' step size and low-rank mass matrix settle well within 500 tuning steps; more only lengthens the run
+    max_tune = 500
     title = "Densing law (capability density)"
     tables = ("benchmarks",)
 
@@ -230,7 +234,9 @@ class Densing(DensingDerived, DensingSimulation, ForecastModel):
     def _sample(self, fit: str, weight=None, cfg=None, seed_offset=0) -> FitResult:
         model = self.graph(fit=fit, weight=weight)
         monitor = self.monitor + (MONITOR_TYPICAL if fit == "typical" else [])
-        return sample(model, cfg or self.cfg, name=self.name, monitor=monitor, seed_offset=seed_offset,
+        cfg = cfg or self.cfg
+        cfg = dataclasses.replace(cfg, tune=min(int(cfg.tune), self.max_tune))
+        return sample(model, cfg, name=self.name, monitor=monitor, seed_offset=seed_offset,
                       nutpie_options=self.nutpie_options, target_accept=self.target_accept(cfg), draws=self.draws_count(cfg))
 
     def fit(self, seed_offset: int = 0) -> FitResult:
