@@ -169,9 +169,11 @@ def test_report_in_headless_chromium(report_run):
     assert (report_run.path / "screenshot.png").stat().st_size > 20000
 
 
-def test_sections_drawn_in_forked_workers_equal_in_process(report_run, tmp_path, monkeypatch):
+def test_sections_and_claims_drawn_in_forked_workers_equal_in_process(report_run, tmp_path, monkeypatch):
     from forecast.report import render as report
-    jobs = [(n, f"k-{n}") for n in report_run.models]
+    from forecast.report.claims import claim_rows
+    row = next(r for r in claim_rows(report_run) if r["forecast"] and r["model"] in report_run.models)
+    jobs = [("section", n, f"k-{n}") for n in report_run.models] + [("claim", row)]  # one job list, as render_all draws
     pids = tmp_path / "pids"
     pids.mkdir()
     draw = report._draw_section
@@ -182,17 +184,17 @@ def test_sections_drawn_in_forked_workers_equal_in_process(report_run, tmp_path,
 
     with monkeypatch.context() as m:
         m.setattr(report, "_draw_section", recording)
-        forked, parent_pid = report._draw_sections(report_run, jobs, tmp_path / "a" / "figures", svg=False, meanwhile=os.getpid)
+        forked, parent_pid = report._draw_jobs(report_run, jobs, tmp_path / "a" / "figures", svg=False, meanwhile=os.getpid)
     assert parent_pid == os.getpid()  # `meanwhile` runs here, while the workers draw
     assert [p.name for p in pids.iterdir()] and str(os.getpid()) not in [p.name for p in pids.iterdir()]  # drawn in workers
     # the fallback (and the single-section path) draws in this process
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    inproc, nothing = report._draw_sections(report_run, jobs, tmp_path / "b" / "figures", svg=False)
+    inproc, nothing = report._draw_jobs(report_run, jobs, tmp_path / "b" / "figures", svg=False)
     assert nothing is None
-    assert forked == inproc and [s["name"] for s in forked] == list(report_run.models)
-    for sec in forked:
-        for f in sec["figures"]:
-            assert (tmp_path / "a" / f["png"]).read_bytes() == (tmp_path / "b" / f["png"]).read_bytes()
+    assert forked == inproc and [s["name"] for s in forked[:-1]] == list(report_run.models)
+    pngs = [f["png"] for sec in forked[:-1] for f in sec["figures"]] + [forked[-1]["png"]]
+    for png in pngs:
+        assert (tmp_path / "a" / png).read_bytes() == (tmp_path / "b" / png).read_bytes()
 
 
 def test_forked_worker_failure_falls_back(report_run, tmp_path, monkeypatch):
@@ -204,7 +206,7 @@ def test_forked_worker_failure_falls_back(report_run, tmp_path, monkeypatch):
 
     monkeypatch.setattr(forked, "_call", boom)
     calls = []
-    secs, got = report._draw_sections(report_run, [(n, "k") for n in report_run.models], tmp_path / "figures", svg=False,
-                                      meanwhile=lambda: calls.append(1) or "gantt")
+    secs, got = report._draw_jobs(report_run, [("section", n, "k") for n in report_run.models], tmp_path / "figures",
+                                  svg=False, meanwhile=lambda: calls.append(1) or "gantt")
     assert [s["name"] for s in secs] == list(report_run.models) and all(s["figures"] for s in secs)
     assert got == "gantt" and calls == [1]  # run once, not again on the fallback

@@ -123,12 +123,14 @@ def _draw_section(run, name: str, key: str, figdir: Path, svg: bool) -> dict:
             "doc": (type(model).__doc__ or "").strip().split("\n\n")[0]}
 
 
-def _draw_sections(run, jobs: list[tuple[str, str]], figdir: Path, svg: bool, timeout: float = 600.0,
-                   meanwhile=None) -> tuple[list[dict], object]:
-    """Draw sections, two at a time in forked processes when there are several (the adoption and convergence
-    sections are the slow ones), running `meanwhile()` here while they draw (see `forked.forked_map`). Returns
-    (sections, what `meanwhile` returned)."""
-    return forked_map(lambda job: _draw_section(run, *job, figdir, svg), jobs, timeout=timeout, meanwhile=meanwhile)
+def _draw_jobs(run, jobs: list[tuple], figdir: Path, svg: bool, timeout: float = 600.0,
+               meanwhile=None) -> tuple[list[dict], object]:
+    """Draw model sections (("section", model, key)) and claim figures (("claim", row)), in two forked workers when
+    there are several, running `meanwhile()` here while they draw (see `forked.forked_map`). Returns (what each job
+    drew, in order; what `meanwhile` returned)."""
+    def draw(job):
+        return _draw_section(run, job[1], job[2], figdir, svg) if job[0] == "section" else draw_claim(run, job[1], figdir)
+    return forked_map(draw, jobs, timeout=timeout, meanwhile=meanwhile)
 
 
 def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh: dict) -> dict | None:
@@ -164,14 +166,11 @@ def render_all(run, out: Path, *, svg: bool = False) -> dict:
         for name in {*(n for _, n, _ in todo), *(row["model"] for row, _ in plan.todo)}:
             run.models[name].idata  # read each posterior once, before the fork, not in each worker
 
-    def draw(job):
-        return _draw_section(run, job[1], job[2], figdir, svg) if job[0] == "section" else draw_claim(run, job[1], figdir)
-
     def meanwhile():
         return (gantt_fn(), draw_pyramid(run, claims, figdir) if plan.fresh_pyramid else None,
                 calibration_context(figdir), _history_figure(run, out, figdir))
 
-    drawn, (gantt, pyramid_fig, calibration, history_fig) = forked_map(draw, jobs, meanwhile=meanwhile)
+    drawn, (gantt, pyramid_fig, calibration, history_fig) = _draw_jobs(run, jobs, figdir, svg, meanwhile=meanwhile)
     for (i, _, _), sec in zip(todo, drawn):
         sections[i] = sec
     atomic_write_json(out / SECTIONS_CACHE, {"gantt": gantt, "sections": sections})
