@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-KERNEL_VERSION = 1  # bump when a kernel changes (its compiled code is cached inside model graphs)
+KERNEL_VERSION = 2  # bump when a kernel changes (its compiled code is cached inside model graphs)
 
 
 def _digamma(x):
@@ -38,6 +38,26 @@ def _row_location(kg, hmg, spg, x):
     inv = 1.0 / (1.0 + ez)
     p, q = (inv, ez * inv) if z >= 0 else (ez * inv, inv)
     return p, q, p * q
+
+
+def _score_scale(kg, hmg, spg, sg, sgg, x):
+    """(p, 1 − p, p(1 − p), f, d) of one score at x: its logistic, the curve's slope f and its variance d."""
+    p, q, pq = _row_location(kg, hmg, spg, x)
+    f = spg * kg * pq
+    return p, q, pq, f, f * f * sg * sg + sgg * sgg
+
+
+def _to_curve(g_mu, g_v, wj, gj, x, p, q, pq, f, kg, spg, sg, sgg, g_k, g_hm, g_span, g_s, g_sig):
+    """Chain rule from one score's ∂/∂μ and ∂/∂d to its group's curve parameters and scales (added in place);
+    returns the weighted ∂/∂x, which the callers pass on to the growth rate, the break and the cohort effect."""
+    g_f = 2.0 * g_v * f * sg * sg
+    g_z = pq * spg * (g_mu + g_f * kg * (q - p))
+    g_k[gj] += wj * (g_z * x + g_f * spg * pq)
+    g_hm[gj] += wj * g_z
+    g_span[gj] += wj * (g_mu * p + g_f * kg * pq)
+    g_s[gj] += wj * 2.0 * g_v * f * f * sg
+    g_sig[gj] += wj * 2.0 * g_v * sgg
+    return wj * g_z * kg
 
 
 def _quantile_loglik(k, hm, span, r, s, sig, delta, q_level, eps, floor, g, dlogn, dt, dtp, y, w):
@@ -57,9 +77,7 @@ def _quantile_loglik(k, hm, span, r, s, sig, delta, q_level, eps, floor, g, dlog
             continue
         kg, sg, spg, sgg = k[gj], s[gj], span[gj], sig[gj]
         x = dlogn[j] + r[gj] * dt[j] - dl * dtp[j]
-        p, q, pq = _row_location(kg, hm[gj], spg, x)
-        f = spg * kg * pq
-        v = f * f * sg * sg + sgg * sgg
+        p, q, pq, f, v = _score_scale(kg, hm[gj], spg, sg, sgg, x)
         S = math.sqrt(v)
         iS = 1.0 / S
         u = (y[j] - floor[gj] - spg * p) * b * iS
@@ -68,14 +86,7 @@ def _quantile_loglik(k, hm, span, r, s, sig, delta, q_level, eps, floor, g, dlog
         total += wj * (log_norm - math.log(S) - 0.5 * (km * u + kp * R))
         g_mu = dloss * b * iS
         g_v = 0.5 * iS * iS * (dloss * u - 1.0)
-        g_f = 2.0 * g_v * f * sg * sg
-        g_z = pq * spg * (g_mu + g_f * kg * (q - p))
-        g_k[gj] += wj * (g_z * x + g_f * spg * pq)
-        g_hm[gj] += wj * g_z
-        g_span[gj] += wj * (g_mu * p + g_f * kg * pq)
-        g_s[gj] += wj * 2.0 * g_v * f * f * sg
-        g_sig[gj] += wj * 2.0 * g_v * sgg
-        gx = wj * g_z * kg
+        gx = _to_curve(g_mu, g_v, wj, gj, x, p, q, pq, f, kg, spg, sg, sgg, g_k, g_hm, g_span, g_s, g_sig)
         g_r[gj] += gx * dt[j]
         g_dl -= gx * dtp[j]
     return np.asarray(total), g_k, g_hm, g_span, g_r, g_s, g_sig, np.asarray(g_dl)
@@ -94,9 +105,7 @@ def _scatter_loglik(k, hm, span, r, s, sig, delta, c, nu, floor, g, per, dlogn, 
             continue
         kg, sg, spg, sgg = k[gj], s[gj], span[gj], sig[gj]
         x = dlogn[j] + r[gj] * dt[j] - dl * dtp[j] + c[per[j]]
-        p, q, pq = _row_location(kg, hm[gj], spg, x)
-        f = spg * kg * pq
-        v = f * f * sg * sg + sgg * sgg
+        p, q, pq, f, v = _score_scale(kg, hm[gj], spg, sg, sgg, x)
         e = y[j] - floor[gj] - spg * p
         # −½ log v − (ν + 1)/2·log(1 + e²/(νv)) = ν/2·log v − (ν + 1)/2·log(νv + e²) + (ν + 1)/2·log ν
         D = nv * v + e * e
@@ -107,14 +116,7 @@ def _scatter_loglik(k, hm, span, r, s, sig, delta, c, nu, floor, g, per, dlogn, 
         g_mu = (nv + 1.0) * e * iD
         g_v = 0.5 * nv / v - 0.5 * (nv + 1.0) * nv * iD
         g_nu += wj * (0.5 * lv - 0.5 * lD - 0.5 * (nv + 1.0) * v * iD)
-        g_f = 2.0 * g_v * f * sg * sg
-        g_z = pq * spg * (g_mu + g_f * kg * (q - p))
-        g_k[gj] += wj * (g_z * x + g_f * spg * pq)
-        g_hm[gj] += wj * g_z
-        g_span[gj] += wj * (g_mu * p + g_f * kg * pq)
-        g_s[gj] += wj * 2.0 * g_v * f * f * sg
-        g_sig[gj] += wj * 2.0 * g_v * sgg
-        gx = wj * g_z * kg
+        gx = _to_curve(g_mu, g_v, wj, gj, x, p, q, pq, f, kg, spg, sg, sgg, g_k, g_hm, g_span, g_s, g_sig)
         g_r[gj] += gx * dt[j]
         g_dl -= gx * dtp[j]
         g_c[per[j]] += gx
@@ -130,7 +132,7 @@ def jit_kernels() -> None:
     g = globals()
     from forecast.inference.kernels import digamma
     g["_digamma"] = digamma
-    for name in ("_row_location", "_quantile_loglik", "_scatter_loglik"):
+    for name in ("_row_location", "_score_scale", "_to_curve", "_quantile_loglik", "_scatter_loglik"):
         if not isinstance(g[name], numba.core.dispatcher.Dispatcher):
             # numpy's error model: a degenerate point (a zero scale) gives inf/nan, which the samplers reject, not an exception
             g[name] = numba.njit(cache=True, error_model="numpy")(g[name])
