@@ -41,5 +41,4 @@ def test_cold_graphs_compile_in_workers_and_later_runs_find_them(tmp_path):
     # the graph PyTensor compiles is not always identical across processes (its fused kernels can differ), so a
     # later process may compile its own top-level function and callbacks; every other kernel loads from the cache
     assert w["numba_cache_new_entries"] < entries / 4
-    assert w["compile_s"] < t["compiled_in_worker_s"] / 2
     assert warm["milestones"] == cold["milestones"]
