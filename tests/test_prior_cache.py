@@ -1,5 +1,6 @@
 """A repeated run reuses the previous run's prior-only answers for models whose code, priors and tables are
 unchanged, and recomputes them for a model whose inputs changed."""
+import copy
 import dataclasses
 import time
 
@@ -46,18 +47,14 @@ def test_prior_key_follows_priors_tables_and_upstream(fitted):
     base = prior_cache.prior_keys({"compute_trend": m}, 2000)["compute_trend"]
     assert prior_cache.prior_keys({"compute_trend": m}, 1000)["compute_trend"] != base
 
-    class Shifted:  # the same model on a table with one value changed
-        priors, upstream = m.priors, m.upstream
-        frames = {t: f.copy() for t, f in m.frames.items()}
-    t = next(iter(Shifted.frames))
-    col = Shifted.frames[t].select_dtypes("number").columns[0]
-    Shifted.frames[t].loc[0, col] = Shifted.frames[t].loc[0, col] + 1
-    assert prior_cache.prior_keys({"compute_trend": Shifted}, 2000)["compute_trend"] != base
+    shifted = copy.copy(m)  # the same model on a table with one value changed
+    shifted.frames = {t: f.copy() for t, f in m.frames.items()}
+    t = next(iter(shifted.frames))
+    col = shifted.frames[t].select_dtypes("number").columns[0]
+    shifted.frames[t].loc[0, col] = shifted.frames[t].loc[0, col] + 1
+    assert prior_cache.prior_keys({"compute_trend": shifted}, 2000)["compute_trend"] != base
 
-    class Downstream:
-        priors, frames = m.priors, {}
-        upstream = {"compute_trend": m}
-    class DownstreamShifted(Downstream):
-        upstream = {"compute_trend": Shifted}
-    k1 = prior_cache.prior_keys({"d": Downstream}, 2000)["d"]
-    assert k1 != prior_cache.prior_keys({"d": DownstreamShifted}, 2000)["d"]
+    downstream, downstream_shifted = copy.copy(m), copy.copy(m)
+    downstream.upstream, downstream_shifted.upstream = {"compute_trend": m}, {"compute_trend": shifted}
+    k1 = prior_cache.prior_keys({"d": downstream}, 2000)["d"]
+    assert k1 != prior_cache.prior_keys({"d": downstream_shifted}, 2000)["d"]

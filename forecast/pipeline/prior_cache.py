@@ -2,7 +2,8 @@
 
 A claim's prior-only probability (`evaluation.prior_only`) is a function of the model's code, its priors, the
 tables it was built on (their shape decides the graph), the same for every model it reads, the number of prior
-draws, and the horizon, seed and milestone definitions. `prior_keys` hashes the first four per model; a run
+draws, and the horizon, seed and milestone definitions. `prior_keys` hashes the first five per model
+(through `ForecastModel.config_hash`, with the sampler settings); a run
 stores them in its manifest, and the next run in the same reports folder reuses the answers of every model whose
 key is unchanged instead of rebuilding its prior copy (`store.finalize`)."""
 from __future__ import annotations
@@ -32,15 +33,13 @@ def code_sha256() -> str:
 
 
 def prior_keys(models: dict, prior_draws: int) -> dict[str, str]:
-    """Per model: sha256 of code, priors, input tables, upstream keys and prior draws."""
+    """Per model: sha256 of code, `config_hash` (priors, input tables, sampler settings), upstream keys and prior
+    draws (a changed sampler setting recomputes answers that would not change: cheap, and never stale)."""
     keys: dict[str, str] = {}
 
     def key(name: str, model) -> str:
         if name not in keys:
-            h = hashlib.sha256(f"{code_sha256()}:{model.priors.sha256}:{int(prior_draws)}".encode())
-            for t, f in sorted(model.frames.items()):
-                h.update(t.encode())
-                h.update(pd.util.hash_pandas_object(f, index=False).values.tobytes())
+            h = hashlib.sha256(f"{code_sha256()}:{model.config_hash()}:{int(prior_draws)}".encode())
             for u, um in sorted(model.upstream.items()):
                 h.update(f"{u}={key(u, um)}".encode())
             keys[name] = h.hexdigest()
