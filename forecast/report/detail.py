@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from forecast.core.io import atomic_write_json
-from forecast.report.forked import forked_map
 
 CACHE = "figures/claims.json"
 FIGURE_MODULES = ("claim.py", "pyramid.py", "common.py", "convergence.py")
@@ -110,15 +109,6 @@ def _inherit(parent: Path) -> dict:
             if not hit.get("png") or (parent / hit["png"]).exists()}
 
 
-def draw_claims(run, rows: list[dict], figdir: Path, meanwhile=None) -> tuple[list[dict], object]:
-    """Draw the claims' figures, in two forked processes when there are several (see `forked.forked_map`), running
-    `meanwhile()` here while they draw."""
-    if len(rows) >= 4:
-        for name in {r["model"] for r in rows}:  # read each posterior once, before the fork, not in each worker
-            run.models[name].idata
-    return forked_map(lambda r: draw_claim(run, r, figdir), rows, min_items=4, chunksize=4, meanwhile=meanwhile)
-
-
 @dataclasses.dataclass
 class ClaimPlan:
     """What a render still has to draw for the claims: `todo` ((row, key) pairs), and the pyramid when `pyramid_key`
@@ -177,14 +167,3 @@ def finish_claims(plan: ClaimPlan, drawn: list[dict], pyramid: dict | None) -> t
         pyr = None
     atomic_write_json(plan.path, {"claims": claims, "pyramid": pyr})
     return claims, pyr
-
-
-def claim_figures(run, rows: list[dict], out: Path, posteriors: dict[str, str]) -> tuple[dict, dict | None]:
-    """Figures for every forecast claim (id → {png, alt, at_target}) and the pyramid (None without a convergence model),
-    from the cache where the posteriors (`posteriors`: model → what its draws come from), figure code and claim are
-    unchanged."""
-    plan = plan_claims(run, rows, out, posteriors)
-    figdir = Path(out) / "figures"
-    drawn, got = draw_claims(run, [r for r, _ in plan.todo], figdir,
-                             meanwhile=(lambda: draw_pyramid(run, rows, figdir)) if plan.fresh_pyramid else None)
-    return finish_claims(plan, drawn, got)
