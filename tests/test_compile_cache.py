@@ -1,5 +1,6 @@
-"""Disk-cached nutpie compile: identical draws to nutpie's own compile, `with_data` still swaps data, and a
-second process loads the callbacks from the cache instead of compiling them."""
+"""Disk-cached nutpie compile: identical draws to nutpie's own compile, `with_data` still swaps data, a second
+process loads the callbacks from the cache instead of compiling them, and stored PyTensor functions load without
+rewriting and read the model's current data."""
 import subprocess
 import sys
 
@@ -12,10 +13,10 @@ import numpy as np
 import pymc as pm
 
 
-def _model():
+def _model(shift=0.0):
     with pm.Model() as m:
         x = pm.Data("x", np.linspace(0, 1, 20))
-        y = pm.Data("y", 1.0 + 2.0 * np.linspace(0, 1, 20) + np.random.default_rng(0).normal(0, 0.3, 20))
+        y = pm.Data("y", shift + 1.0 + 2.0 * np.linspace(0, 1, 20) + np.random.default_rng(0).normal(0, 0.3, 20))
         a = pm.Normal("a", 0, 5)
         b = pm.Normal("b", 0, 5)
         s = pm.Gamma("s", 2.0, 2.0)  # its gradient needs digamma: cacheable only with forecast's kernel
@@ -73,6 +74,52 @@ def test_second_process_loads_callbacks_from_disk(both, tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "UNCACHED []" in out.stdout, out.stdout
+
+
+def test_stored_graph_loads_without_compiling_and_reads_current_data(tmp_path, monkeypatch):
+    import nutpie
+    import pymc.pytensorf as pf
+
+    from forecast.inference import compile_cache as cc
+    monkeypatch.setattr(cc, "_graphs_dir", lambda: tmp_path)
+    fresh = cc.compile_model(_model())
+    assert len(list(tmp_path.glob("*.pkl"))) == 1
+    theirs = nutpie.compile_pymc_model(_model(shift=3.0), backend="numba")
+    with monkeypatch.context() as m:
+        m.setattr(pf, "compile", lambda *a, **k: pytest.fail("a stored graph was compiled again"))
+        stored = cc.compile_model(_model())
+        shifted = cc.compile_model(_model(shift=3.0))  # the key ignores pm.Data values, not their shapes
+    d1, d2 = _draws(fresh), _draws(stored)
+    for v in d1:
+        np.testing.assert_array_equal(d1[v], d2[v])
+    e1, e2 = _draws(shifted), _draws(theirs)
+    for v in e1:
+        np.testing.assert_array_equal(e1[v], e2[v])
+    assert abs(np.median(e1["a"]) - np.median(d1["a"]) - 3.0) < 0.3  # the shifted data were used
+    (next(tmp_path.glob("*.pkl"))).write_bytes(b"not a pickle")  # a damaged file is compiled over, not an error
+    np.testing.assert_array_equal(_draws(cc.compile_model(_model()))["b"], d1["b"])
+
+
+def test_stored_graph_key_is_the_same_in_every_process(tmp_path):
+    """The key names distributions and transforms by class and settings: their reprs carry memory addresses."""
+    (tmp_path / "model_def.py").write_text(MODEL_SRC)
+    script = (f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
+              "from model_def import _model\n"
+              "from forecast.inference.compile_cache import stored_graph_key\n"
+              "print(stored_graph_key(_model()), stored_graph_key(_model(shift=1.0)))\n")
+    keys = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                           check=True).stdout.strip().splitlines()[-1] for _ in range(2)}
+    assert len(keys) == 1
+    base, shifted = keys.pop().split()
+    assert base == shifted  # pm.Data values are not part of the key
+
+
+def test_likelihood_ops_survive_pickling():
+    import pickle
+
+    from forecast.models.densing.likelihood import quantile_op, scatter_op
+    assert pickle.loads(pickle.dumps(quantile_op())) is quantile_op()
+    assert pickle.loads(pickle.dumps(scatter_op())) is scatter_op()
 
 
 KEY_SCRIPT = """

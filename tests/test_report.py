@@ -72,11 +72,40 @@ def test_report_cache_invalidated_by_code_change_and_svg(report_run, monkeypatch
     assert (run.path / "figures" / "compute_fan.svg").exists()
     # redrawn (in forked workers) from the posteriors, under the new code's keys
     secs = json.loads((run.path / "figures" / "sections.json").read_text())["sections"]
-    assert [s["key"] for s in secs] == [report._section_key("other code", n, ",".join(report._section_posteriors(run, n)))
-                                        for n in run.models]
-    for n, m in run.models.items():  # a section's key names its upstream posteriors too
-        assert report._section_posteriors(run, n)[0] == f"{n}@{run.manifest['run_id']}"
+    assert [s["key"] for s in secs] == [report._section_key("other code", n, ",".join(report._section_posteriors(run, n)),
+                                                            report._setting(run)) for n in run.models]
+    for n, m in run.models.items():  # a section's key names its posterior by content, and its upstream posteriors too
+        assert report._section_posteriors(run, n)[0] == f"{n}@{run.manifest['posterior_digests'][n][:20]}"
         assert all(any(p.startswith(f"{u}@") for p in report._section_posteriors(run, n)) for u in m.requires)
+
+
+def test_repeated_run_reuses_every_drawing(tmp_path, fitted, small_cfg, monkeypatch):
+    """A run whose posteriors equal the previous run's (same data, code and seed) copies its figures, drawing none."""
+    from forecast.pipeline.store import finalize
+    from forecast.report import render as report
+    from forecast.report.figures import overview
+    models = {n: fitted(n) for n in ("scaling_law", "compute_trend")}
+    first = finalize(models, small_cfg, {n: {"total_s": 0.0} for n in models}, time.perf_counter(), out_dir=tmp_path,
+                     run_id="first", render=report.render_all)
+    jobs = []
+    real = report.forked_map
+    monkeypatch.setattr(report, "forked_map", lambda fn, todo, **kw: (jobs.extend(todo), real(fn, todo, **kw))[1])
+    monkeypatch.setattr(overview, "gantt", lambda *a, **k: pytest.fail("the Gantt chart was redrawn"))
+    again = finalize(models, small_cfg, {n: {"total_s": 0.0} for n in models}, time.perf_counter(), out_dir=tmp_path,
+                     run_id="again", render=report.render_all)
+    assert again.manifest["previous_run"] == "first"
+    assert again.manifest["posterior_digests"] == first.manifest["posterior_digests"]
+    assert jobs == []
+    old, new = first.path / "figures", again.path / "figures"
+    for f in old.glob("*.png"):
+        assert (new / f.name).read_bytes() == f.read_bytes(), f.name
+    # a changed posterior redraws its own section and claims, nothing else
+    from forecast.pipeline import integrity
+    jobs.clear()
+    again.manifest["posterior_digests"]["compute_trend"] = "0" * 64
+    report.render_all(again, again.path)
+    integrity.reseal(again.path)
+    assert jobs and {j[1] if j[0] == "section" else j[1]["model"] for j in jobs} == {"compute_trend"}
 
 
 def _launch(sync_api, pw):

@@ -172,7 +172,7 @@ def test_update_copies_the_parents_claim_figures(tmp_path):
                       row["target_date"], row["mode"], row["kind"], "2032-12-31", 1)
     (parent / "figures" / "claim-a.png").write_bytes(b"png")
     (parent / detail.CACHE).write_text(json.dumps({"claims": {"a": {"key": key, "png": "figures/claim-a.png", "alt": "x"}}}))
-    plan = detail.plan_claims(run, [row], child, {"compute_trend": "compute_trend@parent"})
+    plan = detail.plan_claims(run, [row], child, {"compute_trend": "compute_trend@parent"}, [parent])
     claims, pyr = detail.finish_claims(plan, [], None)  # nothing left to draw: the parent's figure is reused
     assert claims["a"]["key"] == key and (child / "figures" / "claim-a.png").read_bytes() == b"png" and pyr is None
     assert json.loads((child / detail.CACHE).read_text())["claims"]["a"]["key"] == key

@@ -132,6 +132,22 @@ def save_idata(idata, path: str | Path) -> None:
         idata.to_netcdf(tmp, engine="h5netcdf")
 
 
+def idata_digest(idata, salt: str = "") -> str:
+    """sha256 of every array an InferenceData holds (group, name, dtype, shape and values), after `salt`.
+
+    A fit with the same seed, data and code gives the same draws, so the digest names a posterior by its content:
+    what is drawn from it (figures, summaries) can be reused by any run whose posterior has the same digest."""
+    import numpy as np
+    h = hashlib.sha256(salt.encode())
+    for group in sorted(idata.groups()):
+        ds = idata[group]
+        for name in sorted(ds.data_vars):
+            a = np.ascontiguousarray(ds[name].values)
+            h.update(f"|{group}/{name}:{a.dtype}:{a.shape}|".encode())
+            h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
+    return h.hexdigest()
+
+
 def load_idata(path: str | Path):
     import arviz as az
     return az.from_netcdf(path, engine="h5netcdf")

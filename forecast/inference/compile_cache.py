@@ -7,17 +7,31 @@ cache. Here the two wrappers are generated as source with no closures (data are 
 `user_data` record, exactly as nutpie does), keyed by the inner function's PyTensor cache key, and compiled with
 `numba.cfunc(..., cache=True)` into PyTensor's numba cache directory (`sampling.numba_cache_dir()`).
 
-Everything else (graph building, initial points, `with_data`) is nutpie's own code path. If a graph cannot be
-cached (an Op without a numba cache key), nutpie's default compile is used unchanged.
+Everything else (initial points, `with_data`) is nutpie's own code path. If a graph cannot be cached (an Op without
+a numba cache key), nutpie's default compile is used unchanged.
+
+Loading the numba code is not all a warm compile costs: PyTensor still builds the logp graph, differentiates it and
+rewrites it, 2–5 s per graph. So the two PyTensor functions nutpie compiles (logp with gradient, and the "expand"
+function) are pickled too (`graphs/` beside the numba cache), keyed by `stored_graph_key`: the package's code, the
+library versions, the graph's variables, distributions, transforms and constants (every number but the pm.Data
+values), and the data's shapes. A new process unpickles them (PyTensor re-links the stored, already rewritten graph
+from the numba cache) and writes the current pm.Data values into their shared variables. A graph with an Op that
+cannot be pickled is compiled each time as before.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
+import pickle
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 WRAPPER_VERSION = 3
+GRAPHS_DIR = "graphs"
+MAX_STORED_GRAPHS = 64  # oldest files beyond this are removed (one per model graph, code version and data shape)
 
 
 class _Uncacheable(Exception):
@@ -172,15 +186,96 @@ def serialize_cache_saves() -> None:
     caching.IndexDataCacheFile.save = save
 
 
+def stored_graph_key(model) -> str:
+    """What decides the PyTensor functions nutpie compiles for `model`, except the pm.Data values: the package's code
+    and the libraries' versions, the graph's variables, constants (`sampling._graph_key`), each random variable's
+    distribution and transform, and the shape of each pm.Data value."""
+    from forecast.core.config import code_fingerprint
+    from forecast.inference.sampling import _graph_key, _stamp_salt
+    h = hashlib.sha256(_stamp_salt() + code_fingerprint().encode() + _graph_key(model).encode())
+    for rv in model.free_RVs + model.observed_RVs:
+        h.update(f"|{rv.name}:{rv.owner.op}:{_describe(model.rvs_to_transforms.get(rv))}".encode())
+    for d in model.data_vars:
+        h.update(f"|{d.name}:{np.shape(d.get_value())}".encode())
+    return h.hexdigest()
+
+
+def _describe(transform) -> str:
+    """A transform by class and plain settings (its repr names a memory address, which differs in every process)."""
+    if transform is None:
+        return "-"
+    plain = {k: v for k, v in sorted(vars(transform).items()) if isinstance(v, (bool, int, float, str, tuple))}
+    return f"{type(transform).__module__}.{type(transform).__qualname__}{plain}"
+
+
+def _graphs_dir():
+    from forecast.inference.sampling import numba_cache_dir
+    return numba_cache_dir() / GRAPHS_DIR
+
+
+def _prune(folder) -> None:
+    files = sorted(folder.glob("*.pkl"), key=lambda f: f.stat().st_mtime)
+    for f in files[:max(len(files) - MAX_STORED_GRAPHS, 0)]:
+        f.unlink(missing_ok=True)
+
+
+def _set_data(model, *fns) -> None:
+    """Write the model's current pm.Data values into the unpickled functions' shared variables (same names)."""
+    data = {d.name: d.get_value() for d in model.data_vars}
+    for fn in fns:
+        for var in fn.get_shared():
+            if var.name in data:
+                var.set_value(data[var.name])
+
+
+@contextlib.contextmanager
+def _stored_functions(model):
+    """Within the block, nutpie's `_make_functions` loads the model's PyTensor functions from `graphs/` (or compiles
+    and stores them there)."""
+    import nutpie.compile_pymc as ncp
+    from forecast.core.io import atomic_write_bytes
+    real = ncp._make_functions
+    path = _graphs_dir() / f"{stored_graph_key(model)}.pkl"
+
+    def make(model_, **kw):
+        if path.exists():
+            try:
+                n_dim, n_expanded, logp_fn, expand_fn, info = pickle.loads(path.read_bytes())
+                _set_data(model_, logp_fn, expand_fn)
+                k = len(model_.free_RVs)
+                init = ncp._rv_dict_to_flat_array_wrapper(kw["pymc_initial_point_fn"], names=info[0][:k], shapes=info[2][:k])
+                path.touch()
+                return n_dim, n_expanded, logp_fn, expand_fn, init, info
+            except Exception as exc:  # a damaged or foreign file: compile as if it were not there
+                log.warning("stored graph %s not loaded (%s); compiling", path.name, exc)
+        out = real(model_, **kw)
+        try:
+            blob = pickle.dumps((out[0], out[1], out[2], out[3], out[5]))
+        except Exception as exc:  # an Op that cannot be pickled: this graph is compiled in every process
+            log.debug("graph not stored: %s", exc)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, blob)
+            _prune(path.parent)
+        return out
+
+    ncp._make_functions = make
+    try:
+        yield
+    finally:
+        ncp._make_functions = real
+
+
 def compile_model(model):
-    """nutpie.compile_pymc_model(model, backend="numba") with disk-cached C callbacks when the graph allows it."""
+    """nutpie.compile_pymc_model(model, backend="numba") with disk-cached C callbacks and PyTensor functions when
+    the graph allows it."""
     import nutpie
 
     from forecast.inference.kernels import register
     register()
     serialize_cache_saves()
     try:
-        with _cacheable_wrappers():
+        with _cacheable_wrappers(), _stored_functions(model):
             return nutpie.compile_pymc_model(model, backend="numba", cache=True)
     except _Uncacheable:
         return nutpie.compile_pymc_model(model, backend="numba")

@@ -25,6 +25,9 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 SHARED_CODE = {"backtest": ("models/base.py", "inference", "evaluation/scoring.py", "evaluation/baselines.py",
                             "evaluation/events.py", "calibration/backtest.py", "calibration/backtest_tables.py"),
                "sbc": ("models/base.py", "inference", "calibration/sbc.py")}
+# how compiled code is stored and loaded across processes, never what it computes (a cached graph samples the same
+# draws as a fresh compile, see tests/test_compile_store.py): editing them does not make a result stale
+RESULT_NEUTRAL = ("inference/compile_cache.py", "inference/compile_worker.py")
 
 
 def store_dir(data_dir: Path | None = None) -> Path:
@@ -50,7 +53,8 @@ def code_files(model: str, kind: str) -> list[Path]:
     from forecast.models.registry import REGISTRY
     src = Path(inspect.getsourcefile(REGISTRY[model])).resolve()
     own = sorted(src.parent.rglob("*.py")) if src.parent.name != "models" else [src]
-    return own + [f for rel in SHARED_CODE[kind] for f in _py_files(rel)]
+    neutral = {PACKAGE_DIR / rel for rel in RESULT_NEUTRAL}
+    return own + [f for rel in SHARED_CODE[kind] for f in _py_files(rel) if f not in neutral]
 
 
 def input_files(model: str, data_dir: Path, priors_dir: Path) -> list[Path]:
@@ -77,8 +81,9 @@ def fingerprints(model: str, kind: str, data_dir: Path | None = None, priors_dir
 
 
 def changed_files(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
-    """Files whose hash differs (or that appeared or vanished) between a record and now."""
-    return sorted(k for k in set(recorded) | set(current) if recorded.get(k) != current.get(k))
+    """Files whose hash differs (or that appeared or vanished) between a record and now (result-neutral code aside)."""
+    neutral = {f"code/{rel}" for rel in RESULT_NEUTRAL}
+    return sorted(k for k in (set(recorded) | set(current)) - neutral if recorded.get(k) != current.get(k))
 
 
 def read_manifest(d: Path | None) -> dict:

@@ -17,7 +17,8 @@ from forecast.evaluation.prior_only import PRIOR_DRAWS, add_prior_columns
 from forecast.core.config import RunConfig
 from forecast.inference.diagnostics import Diagnostics
 from forecast.core.errors import RunError
-from forecast.core.io import atomic_directory, atomic_write_csv, atomic_write_json, point_symlink, save_idata, sha256_file
+from forecast.core.io import (atomic_directory, atomic_write_csv, atomic_write_json, idata_digest, point_symlink, save_idata,
+                              sha256_file)
 from forecast.models.registry import REGISTRY
 from forecast.data.priors import load_priors
 from forecast.data.evidence import evidence_path, load_evidence
@@ -74,6 +75,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
     table = add_prior_columns(table, milestone_list, fitted, prior_models(fitted, PRIOR_DRAWS, int(cfg.seed)),
                               cfg.horizon, int(cfg.seed), PRIOR_DRAWS, known=known_prior)
     run_id = run_id or new_run_id(cfg)
+    previous = (out_dir / "latest").resolve() if (out_dir / "latest").is_dir() else None
     ev = load_evidence(data_dir)
     diags = {n: m.diagnostics.to_dict() for n, m in fitted.items()}
     manifest = {
@@ -85,10 +87,13 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         "milestones_sha256": milestones_sha,
         "priors": {n: fitted[n].priors.sha256 for n in names}, "prior_keys": keys,
         "config_hash": {n: fitted[n].config_hash() for n in names},
+        # the posterior by content (salted with its prior key): the report reuses what it drew from the same posterior
+        "posterior_digests": {n: idata_digest(fitted[n].idata, keys[n]) for n in names},
         "diagnostics": diags, "timings": timings,
         "all_diagnostics_passed": all(d["passed"] for d in diags.values()),
         **({"served": served} if (served := serving_info()) else {}),
         **provenance(data_dir),  # which workspace, package version and data version the run used
+        **({"previous_run": previous.name} if previous is not None and previous.parent == out_dir.resolve() else {}),
         **(extra_manifest or {}),
     }
     final = out_dir / run_id

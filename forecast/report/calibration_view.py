@@ -9,6 +9,7 @@ prior or code files changed since it was computed).
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -70,12 +71,22 @@ def _series_rows(summary: pd.DataFrame, skill: pd.DataFrame) -> tuple[list[dict]
     return rows, losses
 
 
-def _reliability_figure(table: pd.DataFrame, figdir: Path) -> dict | None:
+def _stamped(figdir: Path, name: str, key: str) -> bool:
+    stamp, png = figdir / f"{name}.key", figdir / f"{name}.png"
+    return stamp.exists() and stamp.read_text() == key and png.exists()
+
+
+def _reliability_figure(table: pd.DataFrame, figdir: Path, sources: list[Path] = ()) -> dict | None:
+    """The reliability diagram, drawn once per table: reused from this run's figures or another run's (`sources`)."""
     if table.empty:
         return None
     key = hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
     stamp, png = figdir / "reliability.key", figdir / "reliability.png"
-    if not (stamp.exists() and stamp.read_text() == key and png.exists()):
+    if not _stamped(figdir, "reliability", key) and (src := next((d for d in sources if _stamped(d, "reliability", key)), None)):
+        figdir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / png.name, png)
+        atomic_write_text(stamp, key)
+    if not _stamped(figdir, "reliability", key):
         from forecast.report.figures.calibration import reliability_diagram
         from forecast.report.figures.common import save
         save(reliability_diagram(table), figdir / "reliability", svg=False)
@@ -102,8 +113,10 @@ def _stale_words(changed: list[str]) -> str:
     return f"stale: changed since — {shown}"
 
 
-def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: Path | None = None) -> dict | None:
-    """Everything the calibration section shows, or None when no record exists."""
+def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: Path | None = None,
+                        sources: list[Path] = ()) -> dict | None:
+    """Everything the calibration section shows, or None when no record exists (`sources`: other runs' figure
+    folders whose reliability diagram may be reused)."""
     d = rec.read_dir(data_dir)
     if d is None:
         return None
@@ -130,7 +143,7 @@ def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: 
         "events": [{"method": r["method"], "horizon": r["horizon"], "events": int(r["events"]), "base_rate": _f(r["base_rate"]),
                     "brier": _f(r["brier"], "{:.3f}"), "log_score": _f(r["log_score"], "{:.3f}"),
                     "bss": _f(r["brier_skill_vs_climatology"], "{:+.2f}")} for _, r in ev.iterrows()],
-        "reliability": _reliability_figure(rec.read_table(d, "backtest_reliability"), Path(figdir)),
+        "reliability": _reliability_figure(rec.read_table(d, "backtest_reliability"), Path(figdir), list(sources)),
         "sbc": [{"model": r["model"], "parameter": r["parameter"], "sims": int(r["sims"]), "p_value": _f(r["p_value"], "{:.3f}"),
                  "uniform": "yes" if r["uniform"] in (True, "True") else ("no" if r["uniform"] in (False, "False") else "—")}
                 for _, r in sbc.iterrows()],

@@ -100,13 +100,25 @@ def draw_pyramid(run, rows: list[dict], figdir: Path) -> dict:
                    f"seed's level and the data label (table below)."}
 
 
-def _inherit(parent: Path) -> dict:
-    """The parent run's claim figures (an update reuses most posteriors) whose PNG exists, keyed by (claim, key)."""
-    p = parent / CACHE
-    if not p.exists():
-        return {}
-    return {(cid, hit.get("key")): hit for cid, hit in json.loads(p.read_text()).get("claims", {}).items()
-            if not hit.get("png") or (parent / hit["png"]).exists()}
+def _inherit(sources: list[Path]) -> tuple[dict, dict]:
+    """Another run's claim figures whose PNG exists, keyed by (claim, key), and pyramids keyed by key, each with the
+    run folder it is in (the first source wins): an update's parent reuses most posteriors, a repeated run all."""
+    claims, pyramids = {}, {}
+    for src in reversed(sources):
+        p = src / CACHE
+        if not p.exists():
+            continue
+        cache = json.loads(p.read_text())
+        claims.update({(cid, hit.get("key")): (src, hit) for cid, hit in cache.get("claims", {}).items()
+                       if not hit.get("png") or (src / hit["png"]).exists()})
+        if (pyr := cache.get("pyramid")) and (src / pyr["png"]).exists():
+            pyramids[pyr.get("key")] = (src, pyr)
+    return claims, pyramids
+
+
+def _copy(src: Path, out: Path, rel: str) -> None:
+    (out / rel).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src / rel, out / rel)
 
 
 @dataclasses.dataclass
@@ -121,15 +133,13 @@ class ClaimPlan:
     fresh_pyramid: bool
 
 
-def plan_claims(run, rows: list[dict], out: Path, posteriors: dict[str, str]) -> ClaimPlan:
-    """Which claim figures (and whether the pyramid) must be drawn: the others come from this run's cache or, for an
-    update, from the parent run's figures of the same posterior and code (copied here)."""
+def plan_claims(run, rows: list[dict], out: Path, posteriors: dict[str, str], sources: list[Path] = ()) -> ClaimPlan:
+    """Which claim figures (and whether the pyramid) must be drawn: the others come from this run's cache or from
+    another run's figures (`sources`: an update's parent, the previous run) of the same posterior and code (copied)."""
     out = Path(out)
-    figdir = out / "figures"
     path = out / CACHE
     old = json.loads(path.read_text()) if path.exists() else {}
-    parent = out.parent / run.manifest["parent_run"] if run.manifest.get("parent_run") else None
-    inherited = _inherit(parent) if parent else {}
+    inherited, pyramids = _inherit(list(sources))
     code = _code_key()
     horizon, seed = run.manifest["config"]["horizon"], run.manifest["config"]["seed"]
     claims, todo = {}, []
@@ -140,10 +150,9 @@ def plan_claims(run, rows: list[dict], out: Path, posteriors: dict[str, str]) ->
                    row["target_date"], row["mode"], row["kind"], horizon, seed)
         hit = old.get("claims", {}).get(row["id"])
         if not (hit and hit.get("key") == key and (not hit.get("png") or (out / hit["png"]).exists())):
-            hit = inherited.get((row["id"], key))
-            if hit is not None and hit.get("png"):  # drawn by the parent run from the same posterior and code
-                figdir.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(parent / hit["png"], out / hit["png"])
+            src, hit = inherited.get((row["id"], key), (None, None))
+            if hit is not None and hit.get("png"):  # drawn by another run from the same posterior and code
+                _copy(src, out, hit["png"])
         if hit is not None:
             claims[row["id"]] = hit
         else:
@@ -151,6 +160,9 @@ def plan_claims(run, rows: list[dict], out: Path, posteriors: dict[str, str]) ->
     pyr, pyr_key = old.get("pyramid"), None
     if "convergence" in run.models:
         pyr_key = _key(code, posteriors["convergence"], *pyramid_dates(run, rows))
+    if pyr_key is not None and not (pyr and pyr.get("key") == pyr_key and (out / pyr["png"]).exists()) and pyr_key in pyramids:
+        src, pyr = pyramids[pyr_key]
+        _copy(src, out, pyr["png"])
     fresh_pyramid = pyr_key is not None and not (pyr and pyr.get("key") == pyr_key and (out / pyr["png"]).exists())
     return ClaimPlan(path, claims, todo, pyr, pyr_key, fresh_pyramid)
 

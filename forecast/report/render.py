@@ -62,8 +62,19 @@ def _read_cache(run_dir: Path) -> dict:
     return json.loads(p.read_text()) if p.exists() else {}
 
 
-def _section_key(code: str, name: str, posteriors: str) -> str:
-    return hashlib.sha256(f"{code}|{name}|{posteriors}".encode()).hexdigest()
+def _section_key(code: str, name: str, posteriors: str, setting: str = "") -> str:
+    return hashlib.sha256(f"{code}|{name}|{posteriors}|{setting}".encode()).hexdigest()
+
+
+def _setting(run) -> str:
+    """What a model's figures depend on besides its posterior and the code: the run's horizon and seed."""
+    return f"{run.manifest['config']['horizon']}|{run.manifest['config']['seed']}"
+
+
+def _source_runs(run) -> list[str]:
+    """Other runs in the reports folder whose drawings this run may reuse: an update's parent, and the run that was
+    latest when this one started (a repeated run with unchanged posteriors redraws nothing)."""
+    return [r for r in dict.fromkeys([run.manifest.get("parent_run"), run.manifest.get("previous_run")]) if r]
 
 
 def _fitted_in(run, name: str) -> str:
@@ -73,9 +84,11 @@ def _fitted_in(run, name: str) -> str:
 
 def _section_posteriors(run, name: str) -> list[str]:
     """What a model's section is drawn from: its own posterior and, recursively, those of the models it reads
-    ("model@run"), so a kept posterior whose upstream changed is redrawn."""
-    return [f"{name}@{_fitted_in(run, name)}"] + [p for u in run.models[name].requires if u in run.models
-                                                  for p in _section_posteriors(run, u)]
+    ("model@digest", by the posterior's content; "model@run" for a run that recorded no digest), so a kept posterior
+    whose upstream changed is redrawn."""
+    digest = run.manifest.get("posterior_digests", {}).get(name)
+    own = f"{name}@{digest[:20]}" if digest else f"{name}@{_fitted_in(run, name)}"
+    return [own] + [p for u in run.models[name].requires if u in run.models for p in _section_posteriors(run, u)]
 
 
 def _plan_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[object, list, list[tuple[int, str, str]]]:
@@ -88,11 +101,17 @@ def _plan_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[object, lis
     code = code_fingerprint()
     own = _read_cache(out)
     fresh = {}
-    gantt_key = _section_key(code, "gantt", run.manifest["run_id"])
+    sources = _source_runs(run)
+    gantt_key = _section_key(code, "gantt", hashlib.sha256(run.milestones.to_json().encode()).hexdigest())
 
     def gantt():
-        if not svg and own.get("gantt", {}).get("key") == gantt_key and (out / own["gantt"]["png"]).exists():
-            return own["gantt"]
+        if not svg:
+            for run_dir in (out, *(out.parent / r for r in sources)):
+                hit = (own if run_dir == out else fresh.setdefault(run_dir.name, _read_cache(run_dir))).get("gantt", {})
+                if hit.get("key") == gantt_key and (run_dir / hit["png"]).exists():
+                    if run_dir != out:
+                        _copy_figures(run_dir, out, [hit["png"]])
+                    return hit
         from forecast.report.figures.common import save  # matplotlib only when something is drawn
         from forecast.report.figures.overview import gantt
         stored = save(gantt(run.milestones), figdir / "gantt", svg=svg)
@@ -102,8 +121,8 @@ def _plan_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[object, lis
     sections, todo = [], []
     for name in run.models:
         fitted_in = _fitted_in(run, name)
-        key = _section_key(code, name, ",".join(_section_posteriors(run, name)))
-        sections.append(None if svg else _cached_section(key, name, out, [fitted_in, run.manifest.get("parent_run")], own, fresh))
+        key = _section_key(code, name, ",".join(_section_posteriors(run, name)), _setting(run))
+        sections.append(None if svg else _cached_section(key, name, out, [fitted_in, *sources], own, fresh))
         if sections[-1] is None:
             todo.append((len(sections) - 1, name, key))
     return gantt, sections, todo
@@ -133,19 +152,24 @@ def _draw_jobs(run, jobs: list[tuple], figdir: Path, svg: bool, timeout: float =
     return forked_map(draw, jobs, timeout=timeout, meanwhile=meanwhile)
 
 
+def _copy_figures(src: Path, out: Path, files: list[str]) -> None:
+    import shutil
+    for rel in files:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / rel, out / rel)
+
+
 def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh: dict) -> dict | None:
     """A model's section from this run's cache, or copied (with its figures) from another run's: the run that
-    fitted the posterior, or the parent of an update (which drew it with the current code if the code changed)."""
-    import shutil
+    fitted the posterior, the parent of an update (which drew it with the current code if the code changed), or the
+    previous run (same posterior content, code and setting)."""
     for run_dir, cache in ((out, own), *((out.parent / r, None) for r in dict.fromkeys(runs) if r)):
         cache = cache if cache is not None else fresh.setdefault(run_dir.name, _read_cache(run_dir))
         for sec in cache.get("sections", []):
             if sec.get("key") != key or not all((run_dir / f["png"]).exists() for f in sec["figures"]):
                 continue
             if run_dir != out:
-                for f in sec["figures"]:
-                    (out / f["png"]).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(run_dir / f["png"], out / f["png"])
+                _copy_figures(run_dir, out, [f["png"] for f in sec["figures"]])
             return sec
     return None
 
@@ -160,7 +184,8 @@ def render_all(run, out: Path, *, svg: bool = False) -> dict:
     figdir = out / "figures"
     gantt_fn, sections, todo = _plan_sections(run, out, figdir, svg)
     claims = claim_rows(run)
-    plan = plan_claims(run, claims, out, {n: ",".join(_section_posteriors(run, n)) for n in run.models})
+    plan = plan_claims(run, claims, out, {n: ",".join(_section_posteriors(run, n)) for n in run.models},
+                       [out.parent / r for r in _source_runs(run)])
     jobs = [("section", n, k) for _, n, k in todo] + [("claim", row) for row, _ in plan.todo]
     if len(jobs) >= 2:
         for name in {*(n for _, n, _ in todo), *(row["model"] for row, _ in plan.todo)}:
@@ -168,7 +193,8 @@ def render_all(run, out: Path, *, svg: bool = False) -> dict:
 
     def meanwhile():
         return (gantt_fn(), draw_pyramid(run, claims, figdir) if plan.fresh_pyramid else None,
-                calibration_context(figdir), _history_figure(run, out, figdir))
+                calibration_context(figdir, sources=[out.parent / r / "figures" for r in _source_runs(run)]),
+                _history_figure(run, out, figdir))
 
     drawn, (gantt, pyramid_fig, calibration, history_fig) = _draw_jobs(run, jobs, figdir, svg, meanwhile=meanwhile)
     for (i, _, _), sec in zip(todo, drawn):

@@ -163,6 +163,9 @@ def _make_op(name: str, n_params: int, n_float_data: int, n_int_data: int, n_row
         def __init__(self, kind: str = name, kernel_version: int = KERNEL_VERSION):
             self.kind, self.kernel_version = kind, kernel_version
 
+        def __reduce__(self):  # a class made here cannot be found by name: unpickling asks the module for the Op
+            return _op_by_kind, (self.kind,)
+
         def make_node(self, *inputs):
             a = n_params + n_float_data
             fl = [pt.as_tensor_variable(v).astype("float64") for v in inputs[:a]]
@@ -200,6 +203,10 @@ def quantile_op():
 @functools.cache
 def scatter_op():
     return _make_op("scatter", 9, 1, 2, 5, "vvvvvvsvs")
+
+
+def _op_by_kind(kind: str):
+    return {"quantile": quantile_op, "scatter": scatter_op}[kind]()
 
 
 def quantile_loglik(k, hm, span, r, s, sig, delta, *, q_level, eps, floor, g, dlogn, dt, dtp, y, w):
