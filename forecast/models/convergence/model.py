@@ -44,6 +44,9 @@ class Convergence(ForecastModel):
     optional_frames = ("judgements",)  # judgement evidence, when any
     requires = ("adoption",)
     upstream_in_posterior = False  # S, K, M are sampled alone; adoption's paths are paired with them afterwards
+    # the layer and technology standard deviations of S and K make funnels with their non-centred deviations, and at
+    # the default 0.9 most seeds leave one to three divergent transitions there; smaller steps leave none
+    min_target_accept = 0.95
 
     # ---- data contract
     def prepare(self, frames):
