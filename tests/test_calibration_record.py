@@ -101,3 +101,17 @@ def test_loss_reasons():
     assert loss_reason(row, -0.3, 0.2).startswith("not distinguishable")
     assert loss_reason(pd.Series({"pit_mean": 0.5, "cover80": 0.5}), -0.5, -0.2).startswith("over-confident")
     assert loss_reason(pd.Series({"pit_mean": 0.5, "cover80": 0.97}), -0.5, -0.2).startswith("too wide")
+
+
+def test_failed_origins_names_each_origin_whose_fit_failed_the_gate():
+    import pandas as pd
+
+    from forecast.report.calibration_view import failed_origins
+    scores = pd.DataFrame({
+        "model": ["a", "a", "a", "a", "b", "b", "b"],
+        "origin": ["2023-01-01", "2023-01-01", "2023-07-01", "2023-07-01", "2023-01-01", "2023-07-01", "2023-07-01"],
+        "method": ["model", "persistence", "model", "model", "model", "model", "linear_trend"],
+        # one failing target row marks the origin's fit; baselines carry no diagnostics of their own
+        "diagnostics": ["pass", None, "pass", "FAIL", "FAIL", "pass", None]})
+    assert failed_origins(scores) == {"a": ["2023-07-01"], "b": ["2023-01-01"]}
+    assert failed_origins(pd.DataFrame()) == {}

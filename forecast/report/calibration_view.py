@@ -1,7 +1,7 @@
 """The report's calibration section, read from the calibration record (forecast/pipeline/calibration_record.py).
 
-Per model and series: coverage of the 50/80/95% intervals, PIT, CRPS beside both baselines and the skill scores with
-their bootstrap intervals; every series where the model does not beat a baseline is listed with a reason read off
+Per model: which backtest origins' fits failed the diagnostics gate. Per model and series: coverage of the 50/80/95%
+intervals, PIT, CRPS beside both baselines and the skill scores with their bootstrap intervals; every series where the model does not beat a baseline is listed with a reason read off
 its own scores (bias, over- or under-confidence, or a closer baseline point forecast). Then the crossing-event
 scores and the reliability diagram, the SBC verdicts, and for each model whether its record is stale (which data,
 prior or code files changed since it was computed).
@@ -71,6 +71,15 @@ def _series_rows(summary: pd.DataFrame, skill: pd.DataFrame) -> tuple[list[dict]
     return rows, losses
 
 
+def failed_origins(scores: pd.DataFrame) -> dict[str, list[str]]:
+    """Per model, the backtest origins whose fit failed the diagnostics gate (their held-out scores are still in the
+    record, so a reader must know which calibration figures rest on unconverged posteriors)."""
+    if scores.empty or "diagnostics" not in scores:
+        return {}
+    fits = scores[scores["method"] == "model"].groupby(["model", "origin"])["diagnostics"].agg(lambda s: (s == "pass").all())
+    return {m: [str(o) for (_, o), ok in g.items() if not ok] for m, g in fits.groupby(level="model")}
+
+
 def _stamped(figdir: Path, name: str, key: str) -> bool:
     stamp, png = figdir / f"{name}.key", figdir / f"{name}.png"
     return stamp.exists() and stamp.read_text() == key and png.exists()
@@ -125,11 +134,13 @@ def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: 
     rows, losses = _series_rows(summary, skill) if len(summary) else ([], [])
     stale_bt, stale_sbc = rec.staleness("backtest", data_dir, priors_dir, d), rec.staleness("sbc", data_dir, priors_dir, d)
     from forecast.models.registry import REGISTRY
+    failed = failed_origins(rec.read_table(d, "backtest_scores"))
     models = []
     for m in [*REGISTRY, *sorted((set(man.get("backtest", {})) | set(man.get("sbc", {}))) - set(REGISTRY))]:
         bt, sb = man.get("backtest", {}).get(m), man.get("sbc", {}).get(m)
         models.append({"model": m, "note": getattr(REGISTRY.get(m), "backtest_note", ""), "backtest": bt and {"id": bt["id"], "recorded": bt["recorded"], "origins": bt.get("origins", []),
-                                                       "wall_s": bt.get("wall_s"), "stale": _stale_words(stale_bt.get(m, []))},
+                                                       "wall_s": bt.get("wall_s"), "stale": _stale_words(stale_bt.get(m, [])),
+                                                       "failed_fits": failed.get(m, [])},
                        "sbc": sb and {"id": sb["id"], "recorded": sb["recorded"], "sims": sb.get("sims"), "wall_s": sb.get("wall_s"),
                                       "stale": _stale_words(stale_sbc.get(m, []))}})
     ev = rec.read_table(d, "backtest_event_scores")
@@ -149,6 +160,8 @@ def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: 
                 for _, r in sbc.iterrows()],
         "sbc_models": _sbc_models(sbc),
         "any_stale": any(stale_bt.values()) or any(stale_sbc.values()),
+        "failed_fits": [{"model": m["model"], "origins": m["backtest"]["failed_fits"], "of": len(m["backtest"]["origins"])}
+                        for m in models if m["backtest"] and m["backtest"]["failed_fits"]],
     }
 
 
