@@ -5,7 +5,7 @@ wrappers close over the model's data arrays and helper closures, which numba can
 would re-type and re-optimise them for each model, even when PyTensor loads the inner function from its disk
 cache. Here the two wrappers are generated as source with no closures (data are read through nutpie's
 `user_data` record, exactly as nutpie does), keyed by the inner function's PyTensor cache key, and compiled with
-`numba.cfunc(..., cache=True)` into PyTensor's numba cache directory (`sampling.numba_cache_dir()`).
+`numba.cfunc(..., cache=True)` into PyTensor's numba cache directory (`NUMBA_CACHE_PATH`, also `sampling.numba_cache_dir()`).
 
 Everything else (initial points, `with_data`) is nutpie's own code path. If a graph cannot be cached (an Op without
 a numba cache key), nutpie's default compile is used unchanged.
@@ -188,16 +188,31 @@ def serialize_cache_saves() -> None:
 
 def stored_graph_key(model) -> str:
     """What decides the PyTensor functions nutpie compiles for `model`, except the pm.Data values: the package's code
-    and the libraries' versions, the graph's variables, constants (`sampling._graph_key`), each random variable's
-    distribution and transform, and the shape of each pm.Data value."""
+    and the libraries' versions, the graph's variables and every number built into it (a prior's parameters, an index
+    array), each random variable's distribution and transform, and the shape of each pm.Data value."""
+    import nutpie
+    import numba
+    import pytensor
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import ancestors
+
     from forecast.core.config import code_fingerprint
-    from forecast.inference.sampling import _graph_key, _stamp_salt
-    h = hashlib.sha256(_stamp_salt() + code_fingerprint().encode() + _graph_key(model).encode())
+    h = hashlib.sha256(f"{pytensor.__version__}:{numba.__version__}:{nutpie.__version__}:{code_fingerprint()}".encode())
+    outputs = model.free_RVs + model.observed_RVs + model.deterministics + model.potentials + list(model.data_vars)
+    h.update("|".join(f"{v.name}:{v.type}" for v in outputs).encode())
+    for digest in sorted(hashlib.sha256(str(c.type).encode() + _constant_bytes(c.data)).hexdigest()
+                         for c in ancestors(outputs) if isinstance(c, Constant)):
+        h.update(digest.encode())
     for rv in model.free_RVs + model.observed_RVs:
         h.update(f"|{rv.name}:{rv.owner.op}:{_describe(model.rvs_to_transforms.get(rv))}".encode())
     for d in model.data_vars:
         h.update(f"|{d.name}:{np.shape(d.get_value())}".encode())
     return h.hexdigest()
+
+
+def _constant_bytes(data) -> bytes:
+    a = np.asarray(data)  # an object array's bytes are pointers: hash what it holds
+    return repr(data).encode() if a.dtype == object else a.tobytes()
 
 
 def _describe(transform) -> str:
@@ -209,8 +224,8 @@ def _describe(transform) -> str:
 
 
 def _graphs_dir():
-    from forecast.inference.sampling import numba_cache_dir
-    return numba_cache_dir() / GRAPHS_DIR
+    from pytensor.link.numba.cache import NUMBA_CACHE_PATH  # where the numba code of the same graphs is cached
+    return NUMBA_CACHE_PATH / GRAPHS_DIR
 
 
 def _prune(folder) -> None:
