@@ -58,3 +58,23 @@ def test_prior_key_follows_priors_tables_and_upstream(fitted):
     downstream.upstream, downstream_shifted.upstream = {"compute_trend": m}, {"compute_trend": shifted}
     k1 = prior_cache.prior_keys({"d": downstream}, 2000)["d"]
     assert k1 != prior_cache.prior_keys({"d": downstream_shifted}, 2000)["d"]
+
+
+def test_an_attached_posterior_takes_the_digest_its_run_recorded(tmp_path):
+    import json
+
+    import pytest
+
+    from forecast.pipeline import store
+    (tmp_path / "manifest.json").write_text(json.dumps({"prior_keys": {"m": "key"}, "posterior_digests": {"m": "abc"}}))
+
+    class Attached:
+        posterior_file = tmp_path / "m.nc"
+
+        @property
+        def idata(self):
+            raise AssertionError("the posterior was read to be hashed")
+
+    assert store._posterior_digest("m", Attached(), "key") == "abc"
+    with pytest.raises(AssertionError):  # another prior key: the recorded digest does not apply, the draws are hashed
+        store._posterior_digest("m", Attached(), "another key")

@@ -52,6 +52,13 @@ def _temp_beside(path: Path, suffix: str) -> Iterator[tuple[int, str]]:
         raise
 
 
+def copy_relative(src_dir: str | Path, dst_dir: str | Path, rel: str) -> None:
+    """Copy `src_dir/rel` to `dst_dir/rel` (a run reusing another run's figure), making the folders it needs."""
+    dst = Path(dst_dir) / rel
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(src_dir) / rel, dst)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write to a temp file in the same directory, fsync, then rename over the target."""
     path = Path(path)

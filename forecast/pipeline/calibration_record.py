@@ -26,7 +26,7 @@ SHARED_CODE = {"backtest": ("models/base.py", "inference", "evaluation/scoring.p
                             "evaluation/events.py", "calibration/backtest.py", "calibration/backtest_tables.py"),
                "sbc": ("models/base.py", "inference", "calibration/sbc.py")}
 # how compiled code is stored and loaded across processes, never what it computes (a cached graph samples the same
-# draws as a fresh compile, see tests/test_compile_store.py): editing them does not make a result stale
+# draws as a fresh compile, see tests/test_compile_cache.py): editing them does not make a result stale
 RESULT_NEUTRAL = ("inference/compile_cache.py", "inference/compile_worker.py")
 
 

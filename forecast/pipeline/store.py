@@ -88,7 +88,7 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
         "priors": {n: fitted[n].priors.sha256 for n in names}, "prior_keys": keys,
         "config_hash": {n: fitted[n].config_hash() for n in names},
         # the posterior by content (salted with its prior key): the report reuses what it drew from the same posterior
-        "posterior_digests": {n: idata_digest(fitted[n].idata, keys[n]) for n in names},
+        "posterior_digests": {n: _posterior_digest(n, fitted[n], keys[n]) for n in names},
         "diagnostics": diags, "timings": timings,
         "all_diagnostics_passed": all(d["passed"] for d in diags.values()),
         **({"served": served} if (served := serving_info()) else {}),
@@ -130,6 +130,19 @@ def finalize(fitted: dict, cfg: RunConfig, timings: dict, t_start: float, *, out
     append_history(out_dir, manifest, table)
     result.path = final
     return result
+
+
+def _posterior_digest(name: str, model, key: str) -> str:
+    """`idata_digest` of the model's posterior; for one attached from a saved run under the same prior key (an
+    update's reused posterior), that run's recorded digest, so the file is not read only to be hashed."""
+    if model.posterior_file is not None:
+        try:
+            old = json.loads((Path(model.posterior_file).parent / "manifest.json").read_text())
+            if old["prior_keys"][name] == key:
+                return old["posterior_digests"][name]
+        except (OSError, ValueError, KeyError):
+            pass
+    return idata_digest(model.idata, key)
 
 
 def previous_prior_answers(out_dir: Path, keys: dict[str, str], cfg: RunConfig, milestones_sha: str) -> dict[str, dict]:

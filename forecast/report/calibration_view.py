@@ -1,20 +1,19 @@
 """The report's calibration section, read from the calibration record (forecast/pipeline/calibration_record.py).
 
 Per model: which backtest origins' fits failed the diagnostics gate. Per model and series: coverage of the 50/80/95%
-intervals, PIT, CRPS beside both baselines and the skill scores with their bootstrap intervals; every series where the model does not beat a baseline is listed with a reason read off
-its own scores (bias, over- or under-confidence, or a closer baseline point forecast). Then the crossing-event
+intervals, PIT, CRPS beside both baselines and the skill scores with their bootstrap intervals; every series where
+the model does not beat a baseline is listed with a reason read off its own scores (bias, over- or under-confidence, or a closer baseline point forecast). Then the crossing-event
 scores and the reliability diagram, the SBC verdicts, and for each model whether its record is stale (which data,
 prior or code files changed since it was computed).
 """
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
-from forecast.core.io import atomic_write_text
+from forecast.core.io import atomic_write_text, copy_relative
 from forecast.pipeline import calibration_record as rec
 
 BASELINE_WORDS = {"persistence": "persistence", "linear_trend": "linear trend"}
@@ -92,8 +91,7 @@ def _reliability_figure(table: pd.DataFrame, figdir: Path, sources: list[Path] =
     key = hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()
     stamp, png = figdir / "reliability.key", figdir / "reliability.png"
     if not _stamped(figdir, "reliability", key) and (src := next((d for d in sources if _stamped(d, "reliability", key)), None)):
-        figdir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src / png.name, png)
+        copy_relative(src, figdir, png.name)
         atomic_write_text(stamp, key)
     if not _stamped(figdir, "reliability", key):
         from forecast.report.figures.calibration import reliability_diagram

@@ -7,13 +7,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from forecast.core.io import atomic_write_json
+from forecast.core.io import atomic_write_json, copy_relative
 
 CACHE = "figures/claims.json"
 FIGURE_MODULES = ("claim.py", "pyramid.py", "common.py", "convergence.py")
@@ -116,11 +115,6 @@ def _inherit(sources: list[Path]) -> tuple[dict, dict]:
     return claims, pyramids
 
 
-def _copy(src: Path, out: Path, rel: str) -> None:
-    (out / rel).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src / rel, out / rel)
-
-
 @dataclasses.dataclass
 class ClaimPlan:
     """What a render still has to draw for the claims: `todo` ((row, key) pairs), and the pyramid when `pyramid_key`
@@ -152,7 +146,7 @@ def plan_claims(run, rows: list[dict], out: Path, posteriors: dict[str, str], so
         if not (hit and hit.get("key") == key and (not hit.get("png") or (out / hit["png"]).exists())):
             src, hit = inherited.get((row["id"], key), (None, None))
             if hit is not None and hit.get("png"):  # drawn by another run from the same posterior and code
-                _copy(src, out, hit["png"])
+                copy_relative(src, out, hit["png"])
         if hit is not None:
             claims[row["id"]] = hit
         else:
@@ -160,10 +154,12 @@ def plan_claims(run, rows: list[dict], out: Path, posteriors: dict[str, str], so
     pyr, pyr_key = old.get("pyramid"), None
     if "convergence" in run.models:
         pyr_key = _key(code, posteriors["convergence"], *pyramid_dates(run, rows))
-    if pyr_key is not None and not (pyr and pyr.get("key") == pyr_key and (out / pyr["png"]).exists()) and pyr_key in pyramids:
+    cached = bool(pyr and pyr.get("key") == pyr_key and (out / pyr["png"]).exists())
+    if pyr_key is not None and not cached and pyr_key in pyramids:
         src, pyr = pyramids[pyr_key]
-        _copy(src, out, pyr["png"])
-    fresh_pyramid = pyr_key is not None and not (pyr and pyr.get("key") == pyr_key and (out / pyr["png"]).exists())
+        copy_relative(src, out, pyr["png"])
+        cached = True
+    fresh_pyramid = pyr_key is not None and not cached
     return ClaimPlan(path, claims, todo, pyr, pyr_key, fresh_pyramid)
 
 

@@ -11,7 +11,7 @@ import jinja2
 import pandas as pd
 
 from forecast.core.config import code_fingerprint
-from forecast.core.io import atomic_write_json, atomic_write_text
+from forecast.core.io import atomic_write_json, atomic_write_text, copy_relative
 from forecast.report.calibration_view import calibration_context, calibration_json
 from forecast.report.claim_text import enrich
 from forecast.report.claims import LIKELY, UNLIKELY, VERDICTS, blank, claim_rows, pct, summary_sentences
@@ -110,7 +110,7 @@ def _plan_sections(run, out: Path, figdir: Path, svg: bool) -> tuple[object, lis
                 hit = (own if run_dir == out else fresh.setdefault(run_dir.name, _read_cache(run_dir))).get("gantt", {})
                 if hit.get("key") == gantt_key and (run_dir / hit["png"]).exists():
                     if run_dir != out:
-                        _copy_figures(run_dir, out, [hit["png"]])
+                        copy_relative(run_dir, out, hit["png"])
                     return hit
         from forecast.report.figures.common import save  # matplotlib only when something is drawn
         from forecast.report.figures.overview import gantt
@@ -152,13 +152,6 @@ def _draw_jobs(run, jobs: list[tuple], figdir: Path, svg: bool, timeout: float =
     return forked_map(draw, jobs, timeout=timeout, meanwhile=meanwhile)
 
 
-def _copy_figures(src: Path, out: Path, files: list[str]) -> None:
-    import shutil
-    for rel in files:
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src / rel, out / rel)
-
-
 def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh: dict) -> dict | None:
     """A model's section from this run's cache, or copied (with its figures) from another run's: the run that
     fitted the posterior, the parent of an update (which drew it with the current code if the code changed), or the
@@ -168,8 +161,8 @@ def _cached_section(key: str, name: str, out: Path, runs: list, own: dict, fresh
         for sec in cache.get("sections", []):
             if sec.get("key") != key or not all((run_dir / f["png"]).exists() for f in sec["figures"]):
                 continue
-            if run_dir != out:
-                _copy_figures(run_dir, out, [f["png"] for f in sec["figures"]])
+            for f in sec["figures"] if run_dir != out else []:
+                copy_relative(run_dir, out, f["png"])
             return sec
     return None
 
