@@ -115,6 +115,27 @@ def test_quantile_kernel_is_the_rounded_asymmetric_laplace(compiled):
     assert _fd_max_error(lambda p: float(K(*args(p))[0]), par, out[1:], names) < 1e-5
 
 
+def test_centring_weight_ramp_by_hand():
+    from forecast.models.densing.model import centring_weight
+    assert centring_weight(np.array([0, 20, 25, 30, 40, 500]), 20, 40).tolist() == [0.0, 0.0, 0.25, 0.5, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.3, 1.0])
+def test_partially_non_centred_normal_has_the_stated_distribution(weight):
+    """Whatever its centring weight, the parameter is Normal(mu, sd): its prior draws have that mean and sd, and the
+    graph's density of z is the Normal density of the value plus the log slope (1 − w)·log sd of z ↦ value."""
+    import pymc as pm
+    from forecast.models.densing.model import mixed_normal
+    with pm.Model() as model:
+        v = mixed_normal("v", 1.5, 0.4, np.full(3, weight), dims=None)
+    draws = pm.draw(v, draws=20000, random_seed=1)
+    assert draws.mean() == pytest.approx(1.5, abs=0.01) and draws.std() == pytest.approx(0.4, abs=0.01)
+    value = np.array([1.0, 1.5, 2.3])
+    z = weight * 1.5 + (value - 1.5) / 0.4 ** (1 - weight)
+    logp = model.compile_logp()({"z_v": z})
+    assert logp == pytest.approx(stats.norm(1.5, 0.4).logpdf(value).sum() + 3 * (1 - weight) * math.log(0.4), abs=1e-9)
+
+
 def test_prepare_groups_cohorts_and_as_of():
     m = Densing({"benchmarks": load_table("benchmarks")}, cfg=RunConfig(as_of="2024-01-01"))
     x = m.inputs

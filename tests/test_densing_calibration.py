@@ -14,7 +14,7 @@ from forecast.core.timeutil import decimal_year
 from forecast.data.tables import load_table
 from forecast.evaluation import scoring as ev
 from forecast.models.densing import Densing
-from forecast.models.densing.curves import TYP, al_unit_b, capability_curve, smoothed_al_noise
+from forecast.models.densing.curves import LN2, TYP, al_unit_b, capability_curve, smoothed_al_noise
 
 ORIGIN = "2024-01-01"
 
@@ -152,11 +152,15 @@ def _value_point(m, th, fit):
     slope = np.log(th["k"] * th["ceil_frac"] * pc * (1 - pc))
     f_mid = (1 - x["floor"]) * np.exp(slope)
     var_rho, var_score = (th["sigma_rho"] * f_mid) ** 2, th["sigma_score"] ** 2
-    pt = {"log_T": th["log_T"], "tau_r_log__": np.log(th["tau_r"]), "r": th["r"], "delta_break": th["delta_break"],
+    # partially non-centred coordinates: z = w·mu + (value − mu) / sd^(1 − w)
+    mu_r = 12 * LN2 * np.exp(-th["log_T"])
+    z_r = x["centring_r"] * mu_r + (th["r"] - mu_r) / th["tau_r"] ** (1 - x["centring_r"])
+    pt = {"log_T": th["log_T"], "tau_r_log__": np.log(th["tau_r"]), "z_r": z_r, "delta_break": th["delta_break"],
           "curve_level": logit(a), "curve_head": logit(se), "curve_slope": slope,
           "scale_total": 0.5 * np.log(var_rho + var_score), "scale_split": np.log(var_score) - np.log(var_rho)}
     if fit == "typical":
-        pt |= {"sigma_period_log__": np.log(th["sigma_period"]), "period_effect": th["period_effect"], "nu_log__": np.log(th["nu"])}
+        pt |= {"sigma_period_log__": np.log(th["sigma_period"]), "nu_log__": np.log(th["nu"]),
+               "z_period_effect": th["period_effect"] / th["sigma_period"] ** (1 - x["centring_cohort"])}
     return pt
 
 
@@ -170,7 +174,6 @@ def test_prior_draw_is_the_graph_prior(frames, fit):
     """The graph's log density without `lik` (natural scale) equals the stated priors of the simulator's draws plus
     the log Jacobians of the curve and scale coordinates (here by finite differences): the Potentials are exactly
     independent ceil_frac, k, h, sigma_rho, sigma_score priors, so drawing those is drawing from the fit's prior."""
-    from forecast.models.densing.curves import LN2
     m = Densing(frames)
     model = m.build_model(fit=fit)
     x, P = m.inputs, m.priors
@@ -193,6 +196,7 @@ def test_prior_draw_is_the_graph_prior(frames, fit):
     for seed in (0, 1):
         th = m.prior_draw(np.random.default_rng(seed), fit=fit)
         pt = _value_point(m, th, fit)
+        mu_r = 12 * LN2 * np.exp(-th["log_T"])
         shift = th["r"] * x["t_mid"] - th["delta_break"] * x["t_pre_mid"]
         log_jac = 0.0
         for gi in range(len(x["groups"])):
@@ -201,9 +205,11 @@ def test_prior_draw_is_the_graph_prior(frames, fit):
             f_mid = (1 - x["floor"][gi]) * np.exp(pt["curve_slope"][gi])
             log_jac += _fd_log_jacobian(lambda z: scales(z, f_mid), np.array([pt["scale_total"][gi], pt["scale_split"][gi]]))
         stated = sum(P[v].to_scipy().logpdf(th[v]).sum() for v in names)
-        stated += stats.norm(12 * LN2 * np.exp(-th["log_T"]), th["tau_r"]).logpdf(th["r"]).sum()
+        # the graph's density is of z, whose map to the value has slope sd^(1 − w)
+        stated += stats.norm(mu_r, th["tau_r"]).logpdf(th["r"]).sum() + np.sum((1 - x["centring_r"]) * np.log(th["tau_r"]))
         if fit == "typical":
             stated += stats.norm(0, th["sigma_period"]).logpdf(th["period_effect"]).sum()
+            stated += np.sum((1 - x["centring_cohort"]) * np.log(th["sigma_period"]))
         assert logp(pt) - lik(pt) == pytest.approx(stated + log_jac, abs=1e-4)
 
 

@@ -10,7 +10,7 @@ A model i (group g, date t_i, active parameters N_i) has log density u_i = ln N_
 ln N_eff = f_g⁻¹(score_i), scattered around a trend line
 
     L_g(t) = r_g·(t − t_ref) − Δ·min(t − t_break, 0)        (t in years; Δ term only with `break: true`)
-    r_g ~ Normal(12·ln2 / T, τ_r)                             (partial pooling, centred).
+    r_g ~ Normal(12·ln2 / T, τ_r)                             (partial pooling).
 
 Each score's likelihood is located at μ_i = f_g(ln N_i + L_g(t_i) + c_i) with the delta-method scale
 S_i = √((f_g'·s_g)² + σ_g²) (density scatter through the curve's slope, plus measurement noise), so the per-model
@@ -37,7 +37,9 @@ parameters and cohort, the typical fit treats a model's scores as independent.
 The curve is sampled in data-centred coordinates (level, slope and ceiling headroom at each group's median size and
 date, with the priors on k, h, ceil_frac applied through the Jacobian), the score scale as its total at the data
 centre and the share of it that is measurement noise (priors on sigma_rho and sigma_score through the Jacobian), and
-the group rates r_g centred. L_g(t_ref) = 0 is a convention (densities relative to the group's own curve at t_ref);
+each group rate r_g and cohort effect partially non-centred by how many scores pin it (`centring_weight`: non-centred
+with few, centred with many; the ramp is `settings.centring` in the priors file). L_g(t_ref) = 0 is a convention
+(densities relative to the group's own curve at t_ref);
 doubling times and "smallest size reaching a score at a date" do not depend on it.
 
 Speed: the likelihood of each fit is one numba pass over the scores (`likelihood`), and the sampler adapts a
@@ -72,6 +74,26 @@ from forecast.models.densing.simulate import DensingSimulation
 MONITOR = ["log_T", "tau_r", "r", "k", "h", "ceil_frac", "sigma_score", "sigma_rho"]
 MONITOR_TYPICAL = ["sigma_period", "nu", "period_effect"]
 FITS = ("frontier", "typical")
+
+
+def mixed_normal(name: str, mu, sd, weight: np.ndarray, dims: str):
+    """`name` ~ Normal(mu, sd) elementwise (mu scalar), sampled partially non-centred: z_`name` ~ Normal(w·mu, sd^w)
+    and `name` = mu + sd^(1−w)·(z − w·mu), with w = `weight` per element (1: centred, 0: non-centred). One
+    distribution, a geometry per element by how well the data pin it (Papaspiliopoulos, Roberts & Sköld 2007)."""
+    import pymc as pm
+
+    import pytensor.tensor as pt
+
+    w = np.asarray(weight, float)
+    log_sd = pt.log(sd)
+    z = pm.Normal(f"z_{name}", w * mu, pt.exp(w * log_sd), shape=len(w))
+    return pm.Deterministic(name, mu + pt.exp((1.0 - w) * log_sd) * (z - w * mu), dims=dims)
+
+
+def centring_weight(n_scores: np.ndarray, zero_at: float, one_at: float) -> np.ndarray:
+    """How centred to sample a parameter pinned by `n_scores` scores: 0 (non-centred) up to `zero_at` scores, 1
+    (centred) from `one_at`, linear between."""
+    return np.clip((np.asarray(n_scores, float) - zero_at) / (one_at - zero_at), 0.0, 1.0)
 
 
 class Densing(DensingDerived, DensingSimulation, ForecastModel):
@@ -126,6 +148,9 @@ class Densing(DensingDerived, DensingSimulation, ForecastModel):
         log_n_mid, t_mid, t_pre_mid = med(log_n), med(t), med(tb)
         cohort = cohort_index(obs["date"], s["start_date"], s.get("period_months", 6))
         n_cohorts = int(cohort.max()) + 1
+        per_group = np.bincount(gi, minlength=len(groups))
+        per_cohort = np.bincount(cohort, minlength=n_cohorts)
+        ramp = (float(s.get("centring", {}).get("zero_at", 20)), float(s.get("centring", {}).get("one_at", 40)))
         return {
             "obs": obs, "all": all_rows, "groups": groups, "g": gi,
             "floor": np.array([float(g["floor"]) for g in groups]),
@@ -135,6 +160,8 @@ class Densing(DensingDerived, DensingSimulation, ForecastModel):
             # each score relative to its group's median size and date: the centred curve coordinates' reference
             "dlogn": log_n - log_n_mid[gi], "dt": t - t_mid[gi], "dtp": tb - t_pre_mid[gi],
             "cohort": cohort, "n_cohorts": n_cohorts,
+            "scores_per_group": per_group, "scores_per_cohort": per_cohort,
+            "centring_r": centring_weight(per_group, *ramp), "centring_cohort": centring_weight(per_cohort, *ramp),
             "t_ref": t_ref, "t_break": t_break, "use_break": bool(s.get("break", False)),
             "data_end": obs["date"].max(),
         }
@@ -166,9 +193,10 @@ class Densing(DensingDerived, DensingSimulation, ForecastModel):
             w = fixed_data("weight", x["weight"] if weight is None else np.asarray(weight, float))
             log_T = P.rv("log_T")
             tau_r = P.rv("tau_r")
-            # centred pooling: every group's rate is well identified by its own data, the case in which the centred
-            # form samples better (a non-centred z_r would be pinned by the data and correlated with log_T)
-            r = pm.Normal("r", 12.0 * LN2 * pt.exp(-log_T), tau_r, dims="group")
+            # a group's rate is centred where its own scores pin it (a non-centred z_r would then be pinned by the data
+            # and move with tau_r), non-centred where they do not (a centred rate the data leave free is the funnel
+            # of tau_r near zero), and partially between (`centring_weight` of the group's score count)
+            r = mixed_normal("r", 12.0 * LN2 * pt.exp(-log_T), tau_r, x["centring_r"], dims="group")
             shift = r * x["t_mid"]  # L_g(t_mid_g): converts the centred curve position back to the t_ref convention
             if x["use_break"]:
                 delta = P.rv("delta_break")
@@ -211,7 +239,9 @@ class Densing(DensingDerived, DensingSimulation, ForecastModel):
             rows |= {"y": y, "w": w}
             if typical:
                 s_cohort = P.rv("sigma_period")
-                cohort = pm.Normal("period_effect", 0.0, s_cohort, dims="cohort")
+                # the same per release cohort: centred where many scores fall in it, non-centred where few or none
+                # do (an empty cohort's centred effect is a pure funnel in sigma_period)
+                cohort = mixed_normal("period_effect", 0.0, s_cohort, x["centring_cohort"], dims="cohort")
                 nu = P.rv("nu")
                 lik = scatter_loglik(k, h_mid, span, r, s_rho, sig, delta, cohort, nu, floor=x["floor"],
                                      per=fixed_data("cohort", x["cohort"]), **rows)
