@@ -115,3 +115,16 @@ def test_failed_origins_names_each_origin_whose_fit_failed_the_gate():
         "diagnostics": ["pass", None, "pass", "FAIL", "FAIL", "pass", None]})
     assert failed_origins(scores) == {"a": ["2023-07-01"], "b": ["2023-01-01"]}
     assert failed_origins(pd.DataFrame()) == {}
+
+
+def test_losing_origins_names_where_a_loss_comes_from():
+    """Paired per origin: the model's mean CRPS against the baseline's on the same held-out points."""
+    from forecast.report.calibration_view import losing_origins
+    rows = []
+    for origin, model_crps, base_crps in (("2024-01-01", [1.0, 3.0], [2.0, 2.0]), ("2025-01-01", [4.0, 2.0], [1.0, 1.0])):
+        for m, vals in (("model", model_crps), ("persistence", base_crps), ("linear_trend", [9.0, 9.0])):
+            rows += [{"origin": origin, "model": "a", "series": "s", "method": m, "crps": v} for v in vals]
+    scores = pd.DataFrame(rows)
+    assert losing_origins(scores, "a", "s", "persistence") == "mean CRPS above the baseline's at origin 2025-01 (3.00 vs 1.00); below it at 1 of 2"
+    assert losing_origins(scores, "a", "s", "linear_trend") == ""
+    assert losing_origins(pd.DataFrame(), "a", "s", "persistence") == ""

@@ -2,7 +2,8 @@
 
 Per model: which backtest origins' fits failed the diagnostics gate. Per model and series: coverage of the 50/80/95%
 intervals, PIT, CRPS beside both baselines and the skill scores with their bootstrap intervals; every series where
-the model does not beat a baseline is listed with a reason read off its own scores (bias, over- or under-confidence, or a closer baseline point forecast). Then the crossing-event
+the model does not beat a baseline is listed with a reason read off its own scores (bias, over- or under-confidence, or a closer baseline point forecast)
+and the origins the loss comes from. Then the crossing-event
 scores and the reliability diagram, the SBC verdicts, and for each model whether its record is stale (which data,
 prior or code files changed since it was computed).
 """
@@ -45,7 +46,23 @@ def loss_reason(row: pd.Series | None, skill_lo: float, skill_hi: float) -> str:
     return "calibrated, but the baseline's point forecast was closer"
 
 
-def _series_rows(summary: pd.DataFrame, skill: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+def losing_origins(scores: pd.DataFrame, model: str, series: str, baseline: str) -> str:
+    """Where a loss comes from: the backtest origins at which the model's mean CRPS over the held-out points exceeds
+    the baseline's on the same points, with both means, and how many origins it wins."""
+    if scores.empty:
+        return ""
+    s = scores[(scores["model"] == model) & (scores["series"] == series) & scores["method"].isin(["model", baseline])]
+    by = s.pivot_table(index="origin", columns="method", values="crps", aggfunc="mean")
+    if "model" not in by or baseline not in by:
+        return ""
+    worse = by[by["model"] > by[baseline]]
+    if worse.empty:
+        return ""
+    shown = ", ".join(f"{str(o)[:7]} ({r['model']:#.3g} vs {r[baseline]:#.3g})" for o, r in worse.iterrows())
+    return f"mean CRPS above the baseline's at origin{'s' if len(worse) > 1 else ''} {shown}; below it at {len(by) - len(worse)} of {len(by)}"
+
+
+def _series_rows(summary: pd.DataFrame, skill: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     rows, losses = [], []
     model_rows = summary[summary["method"] == "model"]
     crps = summary.pivot_table(index=["model", "series"], columns="method", values="crps", aggfunc="first")
@@ -65,7 +82,8 @@ def _series_rows(summary: pd.DataFrame, skill: pd.DataFrame) -> tuple[list[dict]
             rec_["beats"] = rec_["beats"] and bool(s["skill"] > 0)
             if not s["skill"] > 0 and r["series"] != "(pooled)":
                 losses.append({"model": r["model"], "series": series_label(r["series"]), "baseline": word, "skill": f"{s['skill']:+.2f}",
-                               "reason": loss_reason(r, s["skill_lo"], s["skill_hi"])})
+                               "reason": loss_reason(r, s["skill_lo"], s["skill_hi"]),
+                               "where": losing_origins(scores, r["model"], r["series"], base)})
         rows.append(rec_)
     return rows, losses
 
@@ -129,10 +147,11 @@ def calibration_context(figdir: Path, data_dir: Path | None = None, priors_dir: 
         return None
     man = rec.read_manifest(d)
     summary, skill = rec.read_table(d, "backtest_summary"), rec.read_table(d, "backtest_skill")
-    rows, losses = _series_rows(summary, skill) if len(summary) else ([], [])
+    scores = rec.read_table(d, "backtest_scores")
+    rows, losses = _series_rows(summary, skill, scores) if len(summary) else ([], [])
     stale_bt, stale_sbc = rec.staleness("backtest", data_dir, priors_dir, d), rec.staleness("sbc", data_dir, priors_dir, d)
     from forecast.models.registry import REGISTRY
-    failed = failed_origins(rec.read_table(d, "backtest_scores"))
+    failed = failed_origins(scores)
     models = []
     for m in [*REGISTRY, *sorted((set(man.get("backtest", {})) | set(man.get("sbc", {}))) - set(REGISTRY))]:
         bt, sb = man.get("backtest", {}).get(m), man.get("sbc", {}).get(m)
