@@ -86,3 +86,14 @@ def test_small_fit_static_and_summary(fitted):
     rows = m.summary()
     assert any("43%" in r["seed_claim"] and "P(≥" in r["note"] for r in rows)
     assert set(model_figures(m)) == {"hardware_flops", "hardware_price_performance", "hardware_growth"}
+
+
+def test_segment_is_power_above_the_period_typical_chip_by_hand():
+    from forecast.models.hardware import segment, tdp_reference
+    t = np.array([-2.0, 0.0, 2.0, 1.0])
+    log_tdp = np.array([2.0, 2.2, 2.4, np.nan])  # on the line 2.2 + 0.1·t, one chip without a TDP
+    ref = tdp_reference(t, log_tdp)
+    assert ref["intercept"] == pytest.approx(2.2) and ref["slope"] == pytest.approx(0.1) and ref["spread"] == pytest.approx(0.0, abs=1e-9)
+    x, miss = segment(np.array([0.0, 1.0, 1.0]), np.array([3.2, 2.3, np.nan]), ref)
+    assert x == pytest.approx([1.0, 0.0, 0.0]) and miss.tolist() == [False, False, True]
+    assert tdp_reference(t[:2], log_tdp[:2]) == {"intercept": 0.0, "slope": 0.0, "spread": 0.0}

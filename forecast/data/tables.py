@@ -217,6 +217,7 @@ HARDWARE = TableSchema(
                description="best ML precision FLOP/s (16-bit tensor if known, else FP32) / price_usd"),
         Column("precision", "str", required=False, choices=HARDWARE_PRECISIONS,
                description="which FLOP/s flops_per_dollar uses"),
+        Column("tdp_w", "float", required=False, min=0.1, max=1e5, unit="W", description="rated power (TDP)"),
     ),
     key=("hardware",),
     checks=(

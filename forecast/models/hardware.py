@@ -4,7 +4,13 @@ Performance (settings in priors/hardware.yaml). Each accelerator contributes one
 it reports — FP32 and dense 16-bit tensor (FP16/BF16 on matrix units) — and precision is a partially
 pooled group k:
     log10 F_ik ~ StudentT(ν, a_k + g_k·(t_i − t_ref), σ_k),   g_k = μ_g + τ_g·z_k,  z_k ~ N(0, 1)
-(non-centred; the two groups share the growth hyper-mean μ_g; by default the sampler works on the groups' mean slope and a zero-sum z, μ_g derived — see `parameterization` in the YAML). Price-performance is a separate
+(non-centred; the two groups share the growth hyper-mean μ_g; by default the sampler works on the groups' mean slope and a zero-sum z, μ_g derived — see `parameterization` in the YAML),
+plus the chip's market segment read off its rated power: β_k·x_i, with x_i the chip's log10 TDP minus the log10
+TDP of the period's typical chip (a least-squares line of log10 TDP on release date, `tdp_reference`). An edge part
+draws a tenth of a datacenter part's power and delivers far fewer FLOP/s; without x both share one scatter, and a
+forecast for "a chip released next year" is as wide as the whole market. x is centred on the period's typical chip,
+so g_k stays the growth of a typical chip, power gains included. A chip without a TDP has x = 0 and its scale widened
+by β_k·s_x (s_x: the spread of x). Price-performance is a separate
 robust regression on priced chips:
     log10 (FLOP/s per USD)_i ~ StudentT(ν_p, a_p + δ_p·[16-bit]_i + g_p·(t_i − t_ref), σ_p)
 where δ_p shifts chips priced at 16-bit tensor FLOP/s (see data/SOURCES.md), so g_p is growth within
@@ -27,6 +33,25 @@ GROUPS = ("fp32", "tensor16")  # index order of the precision group
 SERIES = {"flops": "tensor16", "flops_fp32": "fp32", "flops_per_dollar": "per_dollar"}
 
 
+def tdp_reference(t: np.ndarray, log_tdp: np.ndarray) -> dict[str, float]:
+    """The typical chip's log10 TDP against release date (least squares over chips with a TDP) and the spread of
+    chips around it: {"intercept", "slope", "spread"}; flat at 0 with spread 0 when fewer than 3 chips have one."""
+    ok = np.isfinite(log_tdp)
+    if ok.sum() < 3:
+        return {"intercept": 0.0, "slope": 0.0, "spread": 0.0}
+    slope, intercept = np.polyfit(t[ok], log_tdp[ok], 1)
+    resid = log_tdp[ok] - (intercept + slope * t[ok])
+    return {"intercept": float(intercept), "slope": float(slope), "spread": float(resid.std(ddof=2))}
+
+
+def segment(t: np.ndarray, log_tdp: np.ndarray, ref: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Each chip's segment covariate (log10 TDP above the reference line at its date; 0 without a TDP) and whether
+    its TDP is missing."""
+    miss = ~np.isfinite(log_tdp)
+    x = log_tdp - (ref["intercept"] + ref["slope"] * np.asarray(t, float))
+    return np.where(miss, 0.0, x), miss
+
+
 class Hardware(ForecastModel):
     """Peak FLOP/s of ML accelerators by precision (FP32, 16-bit tensor; partially pooled growth) and FLOP/s per dollar against release date, robust log-linear trends on Epoch AI's hardware table."""
 
@@ -45,12 +70,16 @@ class Hardware(ForecastModel):
         f = f.sort_values("release_date").reset_index(drop=True)
         t_ref = float(s["t_ref"])
         t = decimal_year(f["release_date"]) - t_ref
+        log_tdp = np.log10(f["tdp_w"].to_numpy(float)) if "tdp_w" in f else np.full(len(f), np.nan)
+        tdp_ref = tdp_reference(t, log_tdp)
         perf = []
         for k, (g, col) in enumerate(zip(GROUPS, ("flops_fp32", "flops_16bit"))):
             ok = f[col].notna().to_numpy()
             perf.append(pd.DataFrame({"hardware": f.loc[ok, "hardware"].to_numpy(), "release_date": f.loc[ok, "release_date"].to_numpy(),
-                                      "t": t[ok], "y": np.log10(f.loc[ok, col].to_numpy(float)), "group": k}))
+                                      "t": t[ok], "y": np.log10(f.loc[ok, col].to_numpy(float)), "group": k,
+                                      "log10_tdp": log_tdp[ok]}))
         perf = pd.concat(perf, ignore_index=True)
+        seg, miss = segment(perf["t"].to_numpy(float), perf["log10_tdp"].to_numpy(float), tdp_ref)
         pr = f[f["flops_per_dollar"].notna()]
         tp = decimal_year(pr["release_date"]) - t_ref
         n_g = perf.groupby("group").size().reindex(range(len(GROUPS)), fill_value=0)
@@ -61,6 +90,7 @@ class Hardware(ForecastModel):
         return {
             "frame": f, "perf": perf, "priced": pr.assign(t=tp, y=np.log10(pr["flops_per_dollar"].to_numpy(float))),
             "t": perf["t"].to_numpy(float), "y": perf["y"].to_numpy(float), "g": perf["group"].to_numpy(int),
+            "segment": seg, "no_tdp": miss.astype(float), "tdp_ref": tdp_ref,
             "tp": tp, "yp": np.log10(pr["flops_per_dollar"].to_numpy(float)),
             "is16": (pr["precision"] == "tensor16").to_numpy(float),
             "n_per_group": dict(zip(GROUPS, n_g.tolist())), "n_priced": len(pr),
@@ -76,6 +106,7 @@ class Hardware(ForecastModel):
         coords = {"precision": list(GROUPS)}
         with pm.Model(coords=coords) as model:
             t, y, grp = fixed_data("t", x["t"]), fixed_data("y", x["y"]), fixed_data("group", x["g"])
+            seg, no_tdp = fixed_data("segment", x["segment"]), fixed_data("no_tdp", x["no_tdp"])
             tp, yp, is16 = fixed_data("tp", x["tp"]), fixed_data("yp", x["yp"]), fixed_data("is16", x["is16"])
             # performance: precision groups, non-centred growth around a shared hyper-mean
             param = self.priors.settings.get("parameterization", "noncentred_mean")
@@ -105,7 +136,9 @@ class Hardware(ForecastModel):
             a = P.rv("level", dims="precision")
             sigma = P.rv("sigma", dims="precision")
             nu = P.rv("nu")
-            pm.StudentT("obs", nu=nu, mu=a[grp] + g[grp] * t, sigma=sigma[grp], observed=y, shape=t.shape)
+            beta = P.rv("tdp_slope", dims="precision")
+            scale = pm.math.sqrt(sigma[grp] ** 2 + (beta[grp] * x["tdp_ref"]["spread"]) ** 2 * no_tdp)
+            pm.StudentT("obs", nu=nu, mu=a[grp] + g[grp] * t + beta[grp] * seg, sigma=scale, observed=y, shape=t.shape)
             # price-performance
             ap = P.rv("ppd_level")
             dp = P.rv("ppd_tensor_offset")
@@ -121,7 +154,7 @@ class Hardware(ForecastModel):
     def monitor(self):
         param = self.priors.settings.get("parameterization", "noncentred_mean")
         extra = {"centred": [], "noncentred": ["growth_z"], "noncentred_mean": ["growth_mean", "growth_z", "growth_zbar"]}[param]
-        return ["growth_mu", "growth_tau", *extra, "growth_log10", "level", "sigma", "nu",
+        return ["growth_mu", "growth_tau", *extra, "growth_log10", "level", "sigma", "nu", "tdp_slope",
                 "ppd_level", "ppd_tensor_offset", "ppd_growth_log10", "ppd_sigma", "ppd_nu"]
 
     @property
@@ -158,7 +191,7 @@ class Hardware(ForecastModel):
         x = self.inputs
         perf, pr = x["perf"], x["priced"]
         parts = [pd.DataFrame({"series": "log10_flops_" + perf["group"].map(dict(enumerate(GROUPS))), "date": perf["release_date"],
-                               "y": perf["y"], "group": perf["group"], "is16": 0.0}),
+                               "y": perf["y"], "group": perf["group"], "is16": 0.0, "log10_tdp": perf["log10_tdp"]}),
                  pd.DataFrame({"series": "log10_flops_per_dollar", "date": pr["release_date"], "y": pr["y"], "group": -1,
                                "is16": (pr["precision"] == "tensor16").astype(float)})]
         rows = pd.concat(parts, ignore_index=True)
@@ -175,7 +208,8 @@ class Hardware(ForecastModel):
         return self._rows()[["series", "t", "y"]]
 
     def predictive(self, targets, rng, n_draws=1000):
-        """Joint draws: one posterior draw per row, a Student-t scatter per chip (its precision's or the priced fit's)."""
+        """Joint draws: one posterior draw per row, a Student-t scatter per chip (its precision's or the priced fit's).
+        A chip's segment is read off its TDP against this fit's reference line (data up to the fit's cut-off)."""
         S = self.draws("nu").shape[0]
         idx = rng.choice(S, size=n_draws, replace=S < n_draws)
         t = targets["t"].to_numpy(float) - float(self.priors.settings["t_ref"])
@@ -184,8 +218,13 @@ class Hardware(ForecastModel):
         out = np.empty((n_draws, len(t)))
         if perf.any():
             k = grp[perf]
-            mu = self.draws("level")[idx][:, k] + self.draws("growth_log10")[idx][:, k] * t[None, perf]
-            sig, nu = self.draws("sigma")[idx][:, k], self.draws("nu")[idx, None]
+            ref = self.inputs["tdp_ref"]
+            seg, miss = segment(t[perf], targets["log10_tdp"].to_numpy(float)[perf], ref)
+            beta = self.draws("tdp_slope")[idx][:, k]
+            mu = (self.draws("level")[idx][:, k] + self.draws("growth_log10")[idx][:, k] * t[None, perf]
+                  + beta * seg[None, :])
+            sig = np.sqrt(self.draws("sigma")[idx][:, k] ** 2 + (beta * ref["spread"]) ** 2 * miss[None, :])
+            nu = self.draws("nu")[idx, None]
             out[:, perf] = mu + sig * rng.standard_t(np.broadcast_to(nu, mu.shape))
         if (~perf).any():
             is16 = targets["is16"].to_numpy(float)[~perf]

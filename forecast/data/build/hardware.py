@@ -24,6 +24,7 @@ COLS = {
     "price_usd": "Release price (USD)",
     "flops_16bit": "Tensor-FP16/BF16 performance (FLOP/s)",
     "flops_fp32": "FP32 (single precision) performance (FLOP/s)",
+    "tdp_w": "TDP (W)",
 }
 
 
@@ -50,8 +51,9 @@ def build(shared_data: Path, built: dict) -> BuildResult:
         "flops_16bit": _num(raw[COLS["flops_16bit"]]),
         "flops_fp32": _num(raw[COLS["flops_fp32"]]),
         "price_usd": _num(raw[COLS["price_usd"]]),
+        "tdp_w": _num(raw[COLS["tdp_w"]]),
     })
-    for c in ("flops_16bit", "flops_fp32", "price_usd"):
+    for c in ("flops_16bit", "flops_fp32", "price_usd", "tdp_w"):
         f.loc[f[c] <= 0, c] = np.nan
     nodate = f["release_date"].isna()
     noperf = ~nodate & f["flops_16bit"].isna() & f["flops_fp32"].isna()
@@ -69,10 +71,11 @@ def build(shared_data: Path, built: dict) -> BuildResult:
     f.loc[f["price_usd"].isna(), "precision"] = np.nan
     f = f.sort_values(["release_date", "hardware"], kind="mergesort").reset_index(drop=True)
     f = f[["hardware", "manufacturer", "type", "release_date", "flops_16bit", "flops_fp32", "price_usd",
-           "flops_per_dollar", "precision"]]
+           "flops_per_dollar", "precision", "tdp_w"]]
     notes.append(f"{len(f)} accelerators written: {int(f['flops_16bit'].notna().sum())} with Tensor-FP16/BF16 FLOP/s, "
                  f"{int(f['flops_fp32'].notna().sum())} with FP32 FLOP/s, {int(f['flops_per_dollar'].notna().sum())} with a "
-                 f"release price ({int((f['precision'] == 'tensor16').sum())} of them priced at 16-bit tensor FLOP/s).")
+                 f"release price ({int((f['precision'] == 'tensor16').sum())} of them priced at 16-bit tensor FLOP/s), "
+                 f"{int(f['tdp_w'].notna().sum())} with a TDP.")
     rules = [
         "hardware, manufacturer, type, release_date are Epoch's `Hardware name`, `Manufacturer`, `Type`, `Release date` "
         "(whitespace collapsed).",
@@ -84,6 +87,8 @@ def build(shared_data: Path, built: dict) -> BuildResult:
         "flops_per_dollar = the FLOP/s a chip offers at the precision ML training uses (16-bit tensor if known, else FP32) / "
         "price_usd; `precision` records which. Epoch's `Price-performance` column is not used because it divides `Max performance`, "
         "which mixes INT8/FP8/sparse peaks between chips.",
+        "tdp_w = `TDP (W)`, the chip's rated power (non-positive values treated as missing): the hardware model reads it as the "
+        "chip's market segment (edge, workstation, datacenter) beside its release date.",
         "Rows are sorted by release date then name; numbers are written with 6 significant digits.",
     ]
     return BuildResult(frame=f, rules=rules, notes=notes)
