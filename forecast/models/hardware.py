@@ -257,5 +257,11 @@ class Hardware(ForecastModel):
             rows.append(quantile_row(f"doubling time, {'16-bit FLOP/s' if series == 'flops' else 'FLOP/s per $'} (years)",
                                      np.log(2) / np.log1p(gr), fmt="{:.2f}"))
         rows.append(quantile_row("shared growth hyper-mean (both precisions)", 10 ** self.draws("growth_mu") - 1, fmt="{:+.1%}"))
+        ref = x["tdp_ref"]
+        for k, g in enumerate(GROUPS):
+            rows.append(quantile_row(f"segment: log10 {'16-bit tensor' if g == 'tensor16' else 'FP32'} FLOP/s per log10 W above the "
+                                     "period's typical chip", self.draws("tdp_slope")[:, k], fmt="{:.2f}",
+                                     note=f"typical chip's TDP {10 ** (ref['intercept']):.0f} W in 2020, {10 ** ref['slope'] - 1:+.1%}/yr; "
+                                          f"chips scatter ×{10 ** ref['spread']:.1f} around it; {int(x['no_tdp'].sum())} points without a TDP"))
         return rows
 
