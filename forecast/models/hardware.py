@@ -10,7 +10,10 @@ TDP of the period's typical chip (a least-squares line of log10 TDP on release d
 draws a tenth of a datacenter part's power and delivers far fewer FLOP/s; without x both share one scatter, and a
 forecast for "a chip released next year" is as wide as the whole market. x is centred on the period's typical chip,
 so g_k stays the growth of a typical chip, power gains included. A chip without a TDP has x = 0 and its scale widened
-by β_k·s_x (s_x: the spread of x). Price-performance is a separate
+by β_k·s_x (s_x: the spread of x). Only the groups in `segment_groups` have a segment slope (default: 16-bit tensor):
+FP32 peaks do not rank by power across segments going forward, as the newest high-power parts are ML accelerators
+whose FP32 units are secondary (a fitted FP32 slope put held-out FP32 chips low in the predictive, mean PIT 0.22).
+Price-performance is a separate
 robust regression on priced chips:
     log10 (FLOP/s per USD)_i ~ StudentT(ν_p, a_p + δ_p·[16-bit]_i + g_p·(t_i − t_ref), σ_p)
 where δ_p shifts chips priced at 16-bit tensor FLOP/s (see data/SOURCES.md), so g_p is growth within
@@ -91,6 +94,7 @@ class Hardware(ForecastModel):
             "frame": f, "perf": perf, "priced": pr.assign(t=tp, y=np.log10(pr["flops_per_dollar"].to_numpy(float))),
             "t": perf["t"].to_numpy(float), "y": perf["y"].to_numpy(float), "g": perf["group"].to_numpy(int),
             "segment": seg, "no_tdp": miss.astype(float), "tdp_ref": tdp_ref,
+            "segment_on": np.array([g in s.get("segment_groups", GROUPS) for g in GROUPS]),
             "tp": tp, "yp": np.log10(pr["flops_per_dollar"].to_numpy(float)),
             "is16": (pr["precision"] == "tensor16").to_numpy(float),
             "n_per_group": dict(zip(GROUPS, n_g.tolist())), "n_priced": len(pr),
@@ -100,10 +104,11 @@ class Hardware(ForecastModel):
     # ---- priors + likelihood
     def build_model(self):
         import pymc as pm
+        import pytensor.tensor as pt
 
         x = self.inputs
         P = self.priors
-        coords = {"precision": list(GROUPS)}
+        coords = {"precision": list(GROUPS), "segment_precision": [g for g, on in zip(GROUPS, x["segment_on"]) if on]}
         with pm.Model(coords=coords) as model:
             t, y, grp = fixed_data("t", x["t"]), fixed_data("y", x["y"]), fixed_data("group", x["g"])
             seg, no_tdp = fixed_data("segment", x["segment"]), fixed_data("no_tdp", x["no_tdp"])
@@ -136,7 +141,8 @@ class Hardware(ForecastModel):
             a = P.rv("level", dims="precision")
             sigma = P.rv("sigma", dims="precision")
             nu = P.rv("nu")
-            beta = P.rv("tdp_slope", dims="precision")
+            on = np.flatnonzero(x["segment_on"])
+            beta = pt.set_subtensor(pt.zeros(len(GROUPS))[on], P.rv("tdp_slope", dims="segment_precision"))
             scale = pm.math.sqrt(sigma[grp] ** 2 + (beta[grp] * x["tdp_ref"]["spread"]) ** 2 * no_tdp)
             pm.StudentT("obs", nu=nu, mu=a[grp] + g[grp] * t + beta[grp] * seg, sigma=scale, observed=y, shape=t.shape)
             # price-performance
@@ -186,6 +192,14 @@ class Hardware(ForecastModel):
             mu = self.draws("level")[:, k, None] + self.draws("growth_log10")[:, k, None] * t[None, :]
         return np.quantile(mu, qs, axis=0)
 
+    def segment_slopes(self) -> np.ndarray:
+        """Draws of the segment slope per precision group, (draws, groups); 0 for a group without one."""
+        on = np.flatnonzero(self.inputs["segment_on"])
+        out = np.zeros((self.draws("nu").shape[0], len(GROUPS)))
+        if len(on):
+            out[:, on] = self.draws("tdp_slope").reshape(len(out), len(on))
+        return out
+
     # ---- backtesting: later accelerators' log10 peak FLOP/s per precision and log10 FLOP/s per dollar
     def _rows(self, since=None, until=None) -> pd.DataFrame:
         x = self.inputs
@@ -220,7 +234,7 @@ class Hardware(ForecastModel):
             k = grp[perf]
             ref = self.inputs["tdp_ref"]
             seg, miss = segment(t[perf], targets["log10_tdp"].to_numpy(float)[perf], ref)
-            beta = self.draws("tdp_slope")[idx][:, k]
+            beta = self.segment_slopes()[idx][:, k]
             mu = (self.draws("level")[idx][:, k] + self.draws("growth_log10")[idx][:, k] * t[None, perf]
                   + beta * seg[None, :])
             sig = np.sqrt(self.draws("sigma")[idx][:, k] ** 2 + (beta * ref["spread"]) ** 2 * miss[None, :])
@@ -259,8 +273,10 @@ class Hardware(ForecastModel):
         rows.append(quantile_row("shared growth hyper-mean (both precisions)", 10 ** self.draws("growth_mu") - 1, fmt="{:+.1%}"))
         ref = x["tdp_ref"]
         for k, g in enumerate(GROUPS):
+            if not x["segment_on"][k]:
+                continue
             rows.append(quantile_row(f"segment: log10 {'16-bit tensor' if g == 'tensor16' else 'FP32'} FLOP/s per log10 W above the "
-                                     "period's typical chip", self.draws("tdp_slope")[:, k], fmt="{:.2f}",
+                                     "period's typical chip", self.segment_slopes()[:, k], fmt="{:.2f}",
                                      note=f"typical chip's TDP {10 ** (ref['intercept']):.0f} W in 2020, {10 ** ref['slope'] - 1:+.1%}/yr; "
                                           f"chips scatter ×{10 ** ref['spread']:.1f} around it; {int(x['no_tdp'].sum())} points without a TDP"))
         return rows
