@@ -45,6 +45,10 @@ def test_all_formats_written(report_run):
     assert cal["rows"] and cal["events"] and cal["sbc"] and cal["models"]
     assert 'id="calibration-table"' in html and 'id="calibration-events"' in html and 'id="calibration-sbc"' in html
     assert "Reliability diagram" in html and "figures/reliability.png" in md
+    # each loss to a baseline is one Markdown list item, naming where it comes from
+    loss_lines = [line for line in md.splitlines() if line.startswith("- ") and " vs persistence (skill" in line]
+    assert len(loss_lines) == sum(x["baseline"] == "persistence" for x in cal["losses"]) > 0
+    assert all(line.count(" vs persistence (skill") == 1 for line in loss_lines)
 
 
 def test_report_rerender_is_fast_and_stable(report_run):
