@@ -97,3 +97,15 @@ def test_segment_is_power_above_the_period_typical_chip_by_hand():
     x, miss = segment(np.array([0.0, 1.0, 1.0]), np.array([3.2, 2.3, np.nan]), ref)
     assert x == pytest.approx([1.0, 0.0, 0.0]) and miss.tolist() == [False, False, True]
     assert tdp_reference(t[:2], log_tdp[:2]) == {"intercept": 0.0, "slope": 0.0, "spread": 0.0}
+
+
+def test_priors_without_segment_groups_fit_without_the_segment_term():
+    """A priors file written before the segment term (no `segment_groups`, no `tdp_slope`) still builds: no slope."""
+    m = Hardware({"hardware": load_table("hardware")})
+    settings = {k: v for k, v in m.priors.settings.items() if k != "segment_groups"}
+    params = {k: v for k, v in m.priors.parameters.items() if k != "tdp_slope"}
+    m.priors = dataclasses.replace(m.priors, settings=settings, parameters=params)
+    m.inputs = m.prepare(m.frames)
+    model = m.build_model()
+    assert "tdp_slope" not in model.named_vars and "tdp_slope" not in m.monitor
+    assert np.isfinite(model.compile_logp()(model.initial_point()))

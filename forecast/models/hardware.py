@@ -10,7 +10,7 @@ TDP of the period's typical chip (a least-squares line of log10 TDP on release d
 draws a tenth of a datacenter part's power and delivers far fewer FLOP/s; without x both share one scatter, and a
 forecast for "a chip released next year" is as wide as the whole market. x is centred on the period's typical chip,
 so g_k stays the growth of a typical chip, power gains included. A chip without a TDP has x = 0 and its scale widened
-by β_k·s_x (s_x: the spread of x). Only the groups in `segment_groups` have a segment slope (default: 16-bit tensor):
+by β_k·s_x (s_x: the spread of x). Only the groups in `segment_groups` have a segment slope (the shipped priors: 16-bit tensor):
 FP32 peaks do not rank by power across segments going forward, as the newest high-power parts are ML accelerators
 whose FP32 units are secondary (a fitted FP32 slope put held-out FP32 chips low in the predictive, mean PIT 0.22).
 Price-performance is a separate
@@ -94,7 +94,8 @@ class Hardware(ForecastModel):
             "frame": f, "perf": perf, "priced": pr.assign(t=tp, y=np.log10(pr["flops_per_dollar"].to_numpy(float))),
             "t": perf["t"].to_numpy(float), "y": perf["y"].to_numpy(float), "g": perf["group"].to_numpy(int),
             "segment": seg, "no_tdp": miss.astype(float), "tdp_ref": tdp_ref,
-            "segment_on": np.array([g in s.get("segment_groups", GROUPS) for g in GROUPS]),
+            # a priors file without `segment_groups` (one written before the segment term) fits without it
+            "segment_on": np.array([g in s.get("segment_groups", ()) for g in GROUPS]),
             "tp": tp, "yp": np.log10(pr["flops_per_dollar"].to_numpy(float)),
             "is16": (pr["precision"] == "tensor16").to_numpy(float),
             "n_per_group": dict(zip(GROUPS, n_g.tolist())), "n_priced": len(pr),
@@ -142,7 +143,9 @@ class Hardware(ForecastModel):
             sigma = P.rv("sigma", dims="precision")
             nu = P.rv("nu")
             on = np.flatnonzero(x["segment_on"])
-            beta = pt.set_subtensor(pt.zeros(len(GROUPS))[on], P.rv("tdp_slope", dims="segment_precision"))
+            beta = pt.zeros(len(GROUPS))
+            if len(on):
+                beta = pt.set_subtensor(beta[on], P.rv("tdp_slope", dims="segment_precision"))
             scale = pm.math.sqrt(sigma[grp] ** 2 + (beta[grp] * x["tdp_ref"]["spread"]) ** 2 * no_tdp)
             pm.StudentT("obs", nu=nu, mu=a[grp] + g[grp] * t + beta[grp] * seg, sigma=scale, observed=y, shape=t.shape)
             # price-performance
@@ -160,7 +163,8 @@ class Hardware(ForecastModel):
     def monitor(self):
         param = self.priors.settings.get("parameterization", "noncentred_mean")
         extra = {"centred": [], "noncentred": ["growth_z"], "noncentred_mean": ["growth_mean", "growth_z", "growth_zbar"]}[param]
-        return ["growth_mu", "growth_tau", *extra, "growth_log10", "level", "sigma", "nu", "tdp_slope",
+        segment = ["tdp_slope"] if self.inputs["segment_on"].any() else []
+        return ["growth_mu", "growth_tau", *extra, "growth_log10", "level", "sigma", "nu", *segment,
                 "ppd_level", "ppd_tensor_offset", "ppd_growth_log10", "ppd_sigma", "ppd_nu"]
 
     @property
