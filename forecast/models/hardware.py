@@ -10,10 +10,9 @@ TDP of the period's typical chip (a least-squares line of log10 TDP on release d
 draws a tenth of a datacenter part's power and delivers far fewer FLOP/s; without x both share one scatter, and a
 forecast for "a chip released next year" is as wide as the whole market. x is centred on the period's typical chip,
 so g_k stays the growth of a typical chip, power gains included. A chip without a TDP has x = 0 and its scale widened
-by β_k·s_x (s_x: the spread of x). Only the groups in `segment_groups` have a segment slope (the shipped priors: 16-bit tensor):
-FP32 peaks do not rank by power across segments going forward, as the newest high-power parts are ML accelerators
-whose FP32 units are secondary (a fitted FP32 slope put held-out FP32 chips low in the predictive, mean PIT 0.22).
-Price-performance is a separate
+by β_k·s_x (s_x: the spread of x). Only the groups in `segment_groups` have a segment slope (the shipped priors: 16-bit
+tensor): FP32 peaks do not rank by power across segments going forward, as the newest high-power parts are ML
+accelerators whose FP32 units are secondary to their tensor units. Price-performance is a separate
 robust regression on priced chips:
     log10 (FLOP/s per USD)_i ~ StudentT(ν_p, a_p + δ_p·[16-bit]_i + g_p·(t_i − t_ref), σ_p)
 where δ_p shifts chips priced at 16-bit tensor FLOP/s (see data/SOURCES.md), so g_p is growth within
@@ -275,13 +274,14 @@ class Hardware(ForecastModel):
             rows.append(quantile_row(f"doubling time, {'16-bit FLOP/s' if series == 'flops' else 'FLOP/s per $'} (years)",
                                      np.log(2) / np.log1p(gr), fmt="{:.2f}"))
         rows.append(quantile_row("shared growth hyper-mean (both precisions)", 10 ** self.draws("growth_mu") - 1, fmt="{:+.1%}"))
-        ref = x["tdp_ref"]
+        ref, slopes = x["tdp_ref"], self.segment_slopes()
         for k, g in enumerate(GROUPS):
             if not x["segment_on"][k]:
                 continue
             rows.append(quantile_row(f"segment: log10 {'16-bit tensor' if g == 'tensor16' else 'FP32'} FLOP/s per log10 W above the "
-                                     "period's typical chip", self.segment_slopes()[:, k], fmt="{:.2f}",
-                                     note=f"typical chip's TDP {10 ** (ref['intercept']):.0f} W in 2020, {10 ** ref['slope'] - 1:+.1%}/yr; "
+                                     "period's typical chip", slopes[:, k], fmt="{:.2f}",
+                                     note=f"typical chip's TDP {10 ** ref['intercept']:.0f} W in {float(s['t_ref']):g}, "
+                                          f"{10 ** ref['slope'] - 1:+.1%}/yr; "
                                           f"chips scatter ×{10 ** ref['spread']:.1f} around it; {int(x['no_tdp'].sum())} points without a TDP"))
         return rows
 

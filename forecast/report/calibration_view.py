@@ -2,9 +2,9 @@
 
 Per model: which backtest origins' fits failed the diagnostics gate. Per model and series: coverage of the 50/80/95%
 intervals, PIT, CRPS beside both baselines and the skill scores with their bootstrap intervals; every series where
-the model does not beat a baseline is listed with a reason read off its own scores (bias, over- or under-confidence, or a closer baseline point forecast)
-and the origins the loss comes from. Then the crossing-event
-scores and the reliability diagram, the SBC verdicts, and for each model whether its record is stale (which data,
+the model does not beat a baseline is listed with a reason read off its own scores (bias, over- or under-confidence,
+or a closer baseline point forecast) and the origins the loss comes from. Then the crossing-event scores and the
+reliability diagram, the SBC verdicts, and for each model whether its record is stale (which data,
 prior or code files changed since it was computed).
 """
 from __future__ import annotations

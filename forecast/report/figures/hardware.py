@@ -20,7 +20,7 @@ def hardware_trends(model, ax=None):
         q = model.trend_quantiles(series, d)
         g = np.quantile(model.growth(series), [0.5, 0.05, 0.95])
         ax.fill_between(d, q[0], q[2], color=color, alpha=0.2)
-        at = " at the period's typical TDP" if model.inputs.get("segment_on", np.zeros(2, bool))[k] else ""
+        at = " at the period's typical TDP" if model.inputs["segment_on"][k] else ""
         ax.plot(d, q[1], color=color, lw=1.8, label=f"{label} trend{at}: {g[0]:+.0%}/yr (90% {g[1]:+.0%} to {g[2]:+.0%})")
     ax.set_ylabel("log10 peak FLOP/s")
     ax.set_title("ML hardware performance (Epoch AI): observed chips and robust trends, 90% bands")
